@@ -1,0 +1,112 @@
+// Package gossiper implements the Peerster gossip protocol.
+//
+// Core holds the protocol: it takes one event at a time (a packet from a
+// peer, a client message, a timer that fired) together with the current time,
+// and returns what to do as values (packets to send, lines to print, timers to
+// set). It opens no socket, reads no clock and starts no goroutine, so tests
+// drive it with virtual time. Node is the runtime that carries out those
+// effects over a Transport.
+package gossiper
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Limits on what a node accepts, sized so that a rumor always fits one UDP
+// datagram: 65,507 bytes is the largest IPv4 UDP payload, and a rumor adds at
+// most MaxNameBytes plus a dozen bytes of framing to its text.
+const (
+	MaxTextBytes  = 60000
+	MaxNameBytes  = 256
+	MaxPacketSize = 65536
+)
+
+// Config gathers every knob of a node; DefaultConfig documents the values the
+// handout asks for.
+type Config struct {
+	// Name is the origin this node gives its own messages.
+	Name string
+	// Addr is this node's gossip address as its peers see it ("ip:port").
+	Addr string
+	// Peers are the addresses known at start.
+	Peers []string
+	// Simple selects the broadcast mode of the handout's Part 1.
+	Simple bool
+
+	// MongerTimeout is how long a node waits for a peer's status after
+	// sending it a rumor before flipping the coin.
+	MongerTimeout time.Duration
+	// ProbeTimeout is how long a node waits for an answer to a status
+	// before taking silence to mean the peer is in sync. Half the
+	// anti-entropy period lets that flip happen before the next tick.
+	ProbeTimeout time.Duration
+	// AntiEntropyInterval is the period of the status sent to one peer.
+	AntiEntropyInterval time.Duration
+	// RumorFreshness is how long after a node last accepted a rumor an
+	// exchange that ends in sync may still go on mongering it. Past it, a
+	// node at rest sends only its anti-entropy status.
+	RumorFreshness time.Duration
+	// SimpleForwardInterval is how often a simple message with the same
+	// origin and contents may be forwarded; it stops a message from
+	// circling a cycle of peers forever.
+	SimpleForwardInterval time.Duration
+	// MaxPeers caps the peer list; learned peers beyond it evict the oldest
+	// learned one, and peers given at start are never evicted.
+	MaxPeers int
+}
+
+// DefaultConfig returns the handout's timings: 1 s rumor timeout and 1 s
+// anti-entropy.
+func DefaultConfig() Config {
+	return Config{
+		MongerTimeout:         time.Second,
+		ProbeTimeout:          500 * time.Millisecond,
+		AntiEntropyInterval:   time.Second,
+		RumorFreshness:        10 * time.Second,
+		SimpleForwardInterval: time.Minute,
+		MaxPeers:              1024,
+	}
+}
+
+// ValidateName says what is wrong with a name, or returns nil. Names are
+// printed in space-separated stdout lines, so they may hold no white space.
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("name is empty")
+	}
+	if len(name) > MaxNameBytes {
+		return fmt.Errorf("name is %d bytes, more than %d", len(name), MaxNameBytes)
+	}
+	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+		return fmt.Errorf("name %q contains white space", name)
+	}
+	return nil
+}
+
+// ValidateText says what is wrong with a chat message's text, or returns nil.
+func ValidateText(text string) error {
+	if text == "" {
+		return fmt.Errorf("message is empty")
+	}
+	if len(text) > MaxTextBytes {
+		return fmt.Errorf("message is %d bytes, more than the limit of %d", len(text), MaxTextBytes)
+	}
+	return nil
+}
+
+// ParseAddr checks that s is a literal "ip:port" with a port in 1..65535 and
+// returns it in the canonical form used in peer lists and stdout lines.
+func ParseAddr(s string) (string, error) {
+	ap, err := netip.ParseAddrPort(strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("%q is not an ip:port address", s)
+	}
+	if ap.Port() == 0 {
+		return "", fmt.Errorf("%q has port 0; a port must be 1-65535", s)
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+}

@@ -1,0 +1,261 @@
+package gossiper
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Node runs a Core: it reads datagrams from a Transport and client messages
+// from the UI socket, fires the anti-entropy ticker and the rumor timers, and
+// carries out what the Core returns. Calls into the Core are serialised by
+// one mutex; printing and sending happen after it is released.
+type Node struct {
+	cfg    Config
+	tr     Transport
+	stdout io.Writer
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	core    *Core
+	closed  bool
+	changed chan struct{}
+
+	// outMu is taken before mu is released, so stdout lines appear in the
+	// order the Core decided them.
+	outMu sync.Mutex
+}
+
+// NewNode returns a node gossiping over tr. cfg.Addr defaults to tr.Addr();
+// protocol lines go to stdout, diagnostics to logger.
+func NewNode(cfg Config, tr Transport, stdout io.Writer, logger *slog.Logger) *Node {
+	if cfg.Addr == "" {
+		cfg.Addr = tr.Addr()
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Node{
+		cfg:     cfg,
+		tr:      tr,
+		stdout:  stdout,
+		log:     logger,
+		now:     time.Now,
+		core:    NewCore(cfg, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))),
+		changed: make(chan struct{}),
+	}
+}
+
+// Run gossips until ctx is cancelled, then closes the transport.
+func (n *Node) Run(ctx context.Context) error {
+	readDone := make(chan error, 1)
+	go func() { readDone <- n.readLoop() }()
+	ticker := time.NewTicker(n.cfg.AntiEntropyInterval)
+	defer ticker.Stop()
+	// A status at start tells the bootstrap peers that we exist.
+	n.do(func(c *Core) Output { return c.Tick(n.now()) })
+	for {
+		select {
+		case <-ctx.Done():
+			n.Close()
+			<-readDone
+			return nil
+		case err := <-readDone:
+			n.Close()
+			return err
+		case <-ticker.C:
+			n.do(func(c *Core) Output { return c.Tick(n.now()) })
+		}
+	}
+}
+
+// Close stops the node: no more packets, lines or timers.
+func (n *Node) Close() {
+	n.mu.Lock()
+	if !n.closed {
+		n.closed = true
+		n.tr.Close()
+	}
+	n.mu.Unlock()
+}
+
+func (n *Node) readLoop() error {
+	buf := make([]byte, MaxPacketSize)
+	for {
+		size, from, err := n.tr.ReadFrom(buf)
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			n.log.Debug("gossip read failed", "err", err)
+			continue
+		}
+		n.do(func(c *Core) Output {
+			out := c.Datagram(from, buf[:size], n.now())
+			if len(out.Lines) == 0 && len(out.Sends) == 0 {
+				n.log.Debug("datagram dropped", "from", from, "bytes", size)
+			}
+			return out
+		})
+	}
+}
+
+// ServeClients reads client messages from conn until ctx is cancelled.
+func (n *Node) ServeClients(ctx context.Context, conn net.PacketConn) {
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	buf := make([]byte, MaxPacketSize)
+	for {
+		size, from, err := conn.ReadFrom(buf)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			n.log.Debug("client read failed", "err", err)
+			continue
+		}
+		var cerr error
+		n.do(func(c *Core) Output {
+			out, err := c.ClientDatagram(buf[:size], n.now())
+			cerr = err
+			return out
+		})
+		if cerr != nil {
+			n.log.Warn("client message refused", "from", from.String(), "err", cerr)
+		}
+	}
+}
+
+// Post sends a chat message as if a client had sent it.
+func (n *Node) Post(text string) (Posted, error) {
+	var posted Posted
+	var perr error
+	n.do(func(c *Core) Output {
+		out, p, err := c.Client(text, n.now())
+		posted, perr = p, err
+		return out
+	})
+	if perr == nil && posted.Origin == "" {
+		return posted, errClosed
+	}
+	return posted, perr
+}
+
+// Log returns the chat log, oldest first.
+func (n *Node) Log() []Entry {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Log()
+}
+
+// LogSince returns the chat messages after the first k.
+func (n *Node) LogSince(k int) []Entry {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.LogSince(k)
+}
+
+// Peers returns the known peers in the order they were learned.
+func (n *Node) Peers() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Peers()
+}
+
+// AddPeer adds the peer at addr ("ip:port").
+func (n *Node) AddPeer(addr string) error {
+	a, err := ParseAddr(addr)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	err = n.core.AddPeer(a)
+	n.notifyLocked()
+	n.mu.Unlock()
+	return err
+}
+
+// Name is the origin of messages this node sends now.
+func (n *Node) Name() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Name()
+}
+
+// SetName changes the origin of messages sent from now on.
+func (n *Node) SetName(name string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	err := n.core.SetName(name)
+	if err == nil {
+		n.notifyLocked()
+	}
+	return err
+}
+
+// Addr is this node's gossip address.
+func (n *Node) Addr() string { return n.cfg.Addr }
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Stats()
+}
+
+// Changed returns a channel that is closed at the node's next change of log,
+// peers or name.
+func (n *Node) Changed() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.changed
+}
+
+func (n *Node) notifyLocked() {
+	close(n.changed)
+	n.changed = make(chan struct{})
+}
+
+// do runs one event through the Core and carries out its output.
+func (n *Node) do(event func(c *Core) Output) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	out := event(n.core)
+	if len(out.Lines) > 0 {
+		n.notifyLocked()
+	}
+	n.outMu.Lock()
+	n.mu.Unlock()
+	if len(out.Lines) > 0 {
+		if _, err := io.WriteString(n.stdout, strings.Join(out.Lines, "\n")+"\n"); err != nil {
+			n.log.Debug("stdout write failed", "err", err)
+		}
+	}
+	n.outMu.Unlock()
+	for _, s := range out.Sends {
+		b, err := s.Packet.Encode()
+		if err == nil {
+			err = n.tr.WriteTo(b, s.To)
+		}
+		if err != nil {
+			n.log.Debug("send failed", "to", s.To, "err", err)
+		}
+	}
+	for _, t := range out.Timers {
+		time.AfterFunc(t.After, func() {
+			n.do(func(c *Core) Output { return c.Timeout(t, n.now()) })
+		})
+	}
+}

@@ -1,0 +1,54 @@
+package gossiper
+
+import "strings"
+
+// peerList keeps peers in the order they were learned, which is the order
+// the PEERS line prints them in.
+type peerList struct {
+	addrs     []string
+	known     map[string]bool
+	bootstrap map[string]bool
+	max       int
+}
+
+func newPeerList(max int) *peerList {
+	return &peerList{known: map[string]bool{}, bootstrap: map[string]bool{}, max: max}
+}
+
+// add learns addr; it reports whether addr is new. When the list is full, the
+// oldest learned peer that was not given at start makes room.
+func (p *peerList) add(addr string, bootstrap bool) bool {
+	if p.known[addr] {
+		return false
+	}
+	if p.max > 0 && len(p.addrs) >= p.max {
+		i := 0
+		for i < len(p.addrs) && p.bootstrap[p.addrs[i]] {
+			i++
+		}
+		if i == len(p.addrs) {
+			return false
+		}
+		delete(p.known, p.addrs[i])
+		p.addrs = append(p.addrs[:i], p.addrs[i+1:]...)
+	}
+	p.addrs = append(p.addrs, addr)
+	p.known[addr] = true
+	if bootstrap {
+		p.bootstrap[addr] = true
+	}
+	return true
+}
+
+func (p *peerList) has(addr string) bool { return p.known[addr] }
+
+func (p *peerList) len() int { return len(p.addrs) }
+
+func (p *peerList) line() string {
+	if len(p.addrs) == 0 {
+		return "PEERS"
+	}
+	return "PEERS " + strings.Join(p.addrs, ",")
+}
+
+func (p *peerList) list() []string { return append([]string(nil), p.addrs...) }
