@@ -24,12 +24,14 @@ type Timer struct {
 	Probe bool
 }
 
-// Output is what one event asks the runtime to do: print Lines to stdout in
-// order, send Sends, and arm Timers.
+// Output is what one event asks the runtime to do: keep Accepted (the rumors
+// this event added to the node's history, to be stored before anything is
+// sent), print Lines to stdout in order, send Sends, and arm Timers.
 type Output struct {
-	Lines  []string
-	Sends  []Send
-	Timers []Timer
+	Accepted []Entry
+	Lines    []string
+	Sends    []Send
+	Timers   []Timer
 }
 
 // Entry is one chat message in a node's log.
@@ -166,6 +168,22 @@ func (c *Core) Stats() Stats {
 }
 
 func (c *Core) next(origin string) uint32 { return uint32(len(c.texts[origin])) + 1 }
+
+// Restore rebuilds the history from entries kept by an earlier run, in the
+// order they were accepted. Entries that do not extend their origin's
+// sequence (a gap, a repeat) are skipped and counted in the returned number.
+func (c *Core) Restore(entries []Entry) (skipped int) {
+	for _, e := range entries {
+		if e.Origin == "" || e.ID != c.next(e.Origin) {
+			skipped++
+			continue
+		}
+		c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
+	}
+	c.out = Output{}
+	c.latest = nil
+	return skipped
+}
 
 // Client handles a chat message typed by this node's user.
 func (c *Core) Client(text string, now time.Time) (Output, Posted, error) {
@@ -468,6 +486,7 @@ func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 	}
 	c.texts[r.Origin] = append(c.texts[r.Origin], r.Text)
 	c.stats.Accepted++
+	c.out.Accepted = append(c.out.Accepted, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
 	// Empty rumors carry no chat text (later versions of the protocol use
 	// them for routing); they are gossiped but kept out of the chat log.
 	if r.Text != "" {
