@@ -2,7 +2,6 @@ package gossiper
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -64,12 +63,20 @@ type session struct {
 
 type simpleKey struct{ origin, contents, relay string }
 
+// Random is the randomness a Core draws on; *rand.Rand from math/rand/v2
+// provides it, and tests script it.
+type Random interface {
+	// IntN returns a number in [0, n). IntN(2) is the coin: 1 goes on.
+	IntN(n int) int
+	Shuffle(n int, swap func(i, j int))
+}
+
 // Core is the protocol state of one node. It is not safe for concurrent use;
 // the runtime serialises calls.
 type Core struct {
 	cfg   Config
 	name  string
-	rng   *rand.Rand
+	rng   Random
 	peers *peerList
 
 	origins []string            // in the order first seen: the status vector's order
@@ -91,7 +98,7 @@ type Core struct {
 
 // NewCore returns a node's protocol state. Peers in cfg must already be
 // canonical addresses (see ParseAddr); rng drives every random choice.
-func NewCore(cfg Config, rng *rand.Rand) *Core {
+func NewCore(cfg Config, rng Random) *Core {
 	c := &Core{
 		cfg:             cfg,
 		name:            cfg.Name,
@@ -150,6 +157,9 @@ func (c *Core) LogSince(n int) []Entry {
 
 // Status returns this node's vector clock.
 func (c *Core) Status() []messages.PeerStatus {
+	if len(c.origins) == 0 {
+		return nil
+	}
 	want := make([]messages.PeerStatus, len(c.origins))
 	for i, o := range c.origins {
 		want[i] = messages.PeerStatus{Identifier: o, NextID: c.next(o)}
@@ -527,7 +537,10 @@ func (c *Core) pickPeer(except string) (string, bool) {
 	if n <= 0 {
 		return "", false
 	}
-	i := c.rng.IntN(n)
+	i := 0
+	if n > 1 {
+		i = c.rng.IntN(n)
+	}
 	for _, p := range c.peers.addrs {
 		if p == except {
 			continue

@@ -22,6 +22,7 @@ type simNet struct {
 	minDelay time.Duration
 	maxDelay time.Duration
 	sent     uint64 // datagrams handed to the network
+	logged   int    // chat messages accepted, summed over nodes
 }
 
 type simNode struct {
@@ -90,6 +91,11 @@ func (s *simNet) addNode(cfg Config) *simNode {
 
 func (s *simNet) apply(n *simNode, out Output) {
 	n.lines = append(n.lines, out.Lines...)
+	for _, e := range out.Accepted {
+		if e.Text != "" {
+			s.logged++
+		}
+	}
 	for _, snd := range out.Sends {
 		b, err := snd.Packet.Encode()
 		if err != nil {

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
+	busy, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, busyPort, _ := net.SplitHostPort(busy.LocalAddr().String())
+	cases := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"-name="}, "-name"},
+		{[]string{"-name=a b"}, "-name"},
+		{[]string{"-name=A", "-gossipAddr=localhost"}, "-gossipAddr"},
+		{[]string{"-name=A", "-gossipAddr=127.0.0.1:70000"}, "-gossipAddr"},
+		{[]string{"-name=A", "-gossipAddr=127.0.0.1:0"}, "-gossipAddr"},
+		{[]string{"-name=A", "-UIPort=0"}, "-UIPort"},
+		{[]string{"-name=A", "-UIPort=x"}, "-UIPort"},
+		{[]string{"-name=A", "-peers=127.0.0.1:5001,nope"}, "-peers"},
+		{[]string{"-name=A", "-gossipAddr=127.0.0.1:0", "-UIPort=" + busyPort}, "-gossipAddr"},
+		{[]string{"-name=A", "-gossipAddr=127.0.0.1:45871", "-UIPort=" + busyPort}, "-UIPort"},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		msg := strings.TrimSpace(stderr.String())
+		if code != 2 || strings.Count(msg, "\n") > 0 || !strings.Contains(msg, tc.flag+":") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line naming %s", tc.args, code, msg, tc.flag)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%v: wrote %q to stdout", tc.args, stdout.String())
+		}
+	}
+}
+
+func TestFlagsParse(t *testing.T) {
+	o, err := parseFlags([]string{"-UIPort=10000", "-gossipAddr=127.0.0.1:5000", "-name=nodeA", "-peers=127.0.0.1:5001,127.0.0.1:5000,10.1.1.7:5002", "-simple"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.uiAddr != "127.0.0.1:10000" || o.cfg.Name != "nodeA" || !o.cfg.Simple || strings.Join(o.cfg.Peers, ",") != "127.0.0.1:5001,10.1.1.7:5002" {
+		t.Fatalf("parsed %+v", o)
+	}
+}
