@@ -1,0 +1,337 @@
+// Package store keeps a node's chat history on disk, so that it survives a
+// crash or a restart.
+//
+// The history only ever grows, one accepted rumor at a time, and is read
+// back whole at start, so it is kept as an append-only log: one file of
+// records, each framed by its length and a CRC-32C of its contents, fsync'ed
+// before the node acts on what it stored. The vector clock and the node's own
+// next ID follow from the entries, so nothing else is written.
+//
+// A crash can leave a record half written at the end of the file. Open keeps
+// every record up to the first one that is torn or fails its checksum, saves
+// the bytes after it to a side file and cuts the log there.
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/peerster/Peerster/gossiper"
+)
+
+// FileName is the log's name inside the data folder.
+const FileName = "history.log"
+
+// magic opens every log file; a file that starts otherwise is not ours, and
+// Open refuses it rather than cutting it to nothing.
+const magic = "PEERSTER-LOG-v1\n"
+
+const (
+	headerSize = 8 // length and CRC, 4 bytes each, little endian
+	// maxRecord bounds the length field: a record holds at most a name and
+	// a text of the sizes gossiper accepts, so anything longer is garbage
+	// and must not make Open allocate it.
+	maxRecord = 1 << 20
+	// kindEntry tags a record holding one gossiper.Entry; the tag leaves
+	// room for other kinds of record in later versions.
+	kindEntry = 1
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("store is closed")
+
+// Log is an open history log. Its methods are safe for concurrent use.
+type Log struct {
+	mu     sync.Mutex
+	f      *os.File
+	unlock func() error
+	size   int64 // end of the last complete record
+	broken error // set when a failed write could not be undone
+}
+
+// Open opens the log in dir, creating dir and the log if they do not exist,
+// and returns the entries it holds, oldest first. A torn or corrupt tail is
+// cut off with a warning to logger (slog.Default() if nil). Only one process
+// may have a folder open at a time.
+func Open(dir string, logger *slog.Logger) (*Log, []gossiper.Entry, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	unlock, err := lockFile(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	l := &Log{f: f, unlock: unlock}
+	entries, err := l.load(path, dir, logger)
+	if err != nil {
+		l.Close()
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return l, entries, nil
+}
+
+// load reads the records, cuts a bad tail and leaves the file offset at
+// the end, ready to append.
+func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, error) {
+	fi, err := l.f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() == 0 {
+		return nil, l.initFile(dir)
+	}
+	r := bufio.NewReaderSize(l.f, 64<<10)
+	head := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, head); err != nil || string(head) != magic {
+		if fi.Size() < int64(len(magic)) && bytes.HasPrefix([]byte(magic), head[:fi.Size()]) {
+			// A crash while the header itself was being written.
+			return nil, l.initFile(dir)
+		}
+		return nil, fmt.Errorf("not a Peerster history log (no %q header)", magic[:len(magic)-1])
+	}
+	var entries []gossiper.Entry
+	good := int64(len(magic))
+	var bad error
+	for {
+		payload, err := readRecord(r)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			var e gossiper.Entry
+			if e, err = decodeEntry(payload); err == nil {
+				entries = append(entries, e)
+				good += int64(headerSize + len(payload))
+				continue
+			}
+		}
+		bad = err
+		break
+	}
+	if bad != nil {
+		cut := fi.Size() - good
+		side, serr := l.saveTail(path, good)
+		logger.Warn("store: cutting damaged tail of history log",
+			"file", path, "kept_records", len(entries), "cut_bytes", cut, "saved_to", side, "reason", bad)
+		if serr != nil {
+			return nil, fmt.Errorf("saving damaged tail before cutting it: %w", serr)
+		}
+		if err := l.f.Truncate(good); err != nil {
+			return nil, err
+		}
+		if err := l.f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := l.f.Seek(good, io.SeekStart); err != nil {
+		return nil, err
+	}
+	l.size = good
+	return entries, nil
+}
+
+// initFile writes the header of a new log and makes the file's name durable
+// too: a log whose directory entry is lost on a crash is lost whole.
+func (l *Log) initFile(dir string) error {
+	if err := l.f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := l.f.WriteAt([]byte(magic), 0); err != nil {
+		return err
+	}
+	if err := l.f.Sync(); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := l.f.Seek(int64(len(magic)), io.SeekStart); err != nil {
+		return err
+	}
+	l.size = int64(len(magic))
+	return nil
+}
+
+// saveTail copies the bytes from off to the end into a side file, so that
+// cutting a log damaged in its middle (a bad disk, not a crash) destroys
+// nothing that someone might want to look at.
+func (l *Log) saveTail(path string, off int64) (string, error) {
+	side := fmt.Sprintf("%s.damaged-%d", path, time.Now().UnixNano())
+	out, err := os.OpenFile(side, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(out, io.NewSectionReader(l.f, off, 1<<62))
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return side, err
+}
+
+// readRecord returns the next record's payload, io.EOF at a clean end, or an
+// error saying why the rest of the file is not a record.
+func readRecord(r *bufio.Reader) ([]byte, error) {
+	var h [headerSize]byte
+	n, err := io.ReadFull(r, h[:])
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("torn record header (%d of %d bytes)", n, headerSize)
+	}
+	size := binary.LittleEndian.Uint32(h[0:4])
+	sum := binary.LittleEndian.Uint32(h[4:8])
+	if size == 0 || size > maxRecord {
+		return nil, fmt.Errorf("record length %d out of range", size)
+	}
+	payload := make([]byte, size)
+	if n, err := io.ReadFull(r, payload); err != nil {
+		return nil, fmt.Errorf("torn record (%d of %d bytes)", n, size)
+	}
+	if crc32.Checksum(payload, crcTable) != sum {
+		return nil, errors.New("record checksum mismatch")
+	}
+	return payload, nil
+}
+
+// Append writes entries to the log and returns once they are on disk. On
+// error none of them is kept.
+func (l *Log) Append(entries []gossiper.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, e := range entries {
+		payload := encodeEntry(e)
+		if len(payload) > maxRecord {
+			return fmt.Errorf("append: entry %s/%d is %d bytes, more than %d", e.Origin, e.ID, len(payload), maxRecord)
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
+		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable))
+		buf = append(buf, payload...)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return ErrClosed
+	}
+	if l.broken != nil {
+		return fmt.Errorf("append: store unusable after an earlier failure: %w", l.broken)
+	}
+	_, err := l.f.Write(buf)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		// A partial record left in place would hide every later one from
+		// Open, so take it back; if even that fails, stop appending.
+		if terr := l.undo(); terr != nil {
+			l.broken = terr
+		}
+		return fmt.Errorf("append: %w", err)
+	}
+	l.size += int64(len(buf))
+	return nil
+}
+
+func (l *Log) undo() error {
+	if err := l.f.Truncate(l.size); err != nil {
+		return err
+	}
+	_, err := l.f.Seek(l.size, io.SeekStart)
+	return err
+}
+
+// Close releases the log. Everything Append returned for is already on disk.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.unlock()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.f = nil
+	return err
+}
+
+// The payload of an entry record:
+//
+//	kind      1 byte (kindEntry)
+//	ID        4 bytes, little endian
+//	received  8 bytes, Unix nanoseconds, little endian
+//	origin    uvarint length, bytes
+//	text      uvarint length, bytes
+func encodeEntry(e gossiper.Entry) []byte {
+	b := make([]byte, 0, 1+4+8+2*binary.MaxVarintLen64+len(e.Origin)+len(e.Text))
+	b = append(b, kindEntry)
+	b = binary.LittleEndian.AppendUint32(b, e.ID)
+	var ns int64
+	if !e.Received.IsZero() {
+		ns = e.Received.UnixNano()
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(ns))
+	b = binary.AppendUvarint(b, uint64(len(e.Origin)))
+	b = append(b, e.Origin...)
+	b = binary.AppendUvarint(b, uint64(len(e.Text)))
+	b = append(b, e.Text...)
+	return b
+}
+
+func decodeEntry(b []byte) (gossiper.Entry, error) {
+	var e gossiper.Entry
+	if len(b) < 13 || b[0] != kindEntry {
+		return e, errors.New("not an entry record")
+	}
+	e.ID = binary.LittleEndian.Uint32(b[1:5])
+	if ns := int64(binary.LittleEndian.Uint64(b[5:13])); ns != 0 {
+		e.Received = time.Unix(0, ns)
+	}
+	rest := b[13:]
+	str := func() (string, bool) {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n > uint64(len(rest)-k) {
+			return "", false
+		}
+		s := string(rest[k : k+int(n)])
+		rest = rest[k+int(n):]
+		return s, true
+	}
+	var ok1, ok2 bool
+	e.Origin, ok1 = str()
+	e.Text, ok2 = str()
+	if !ok1 || !ok2 || len(rest) != 0 {
+		return gossiper.Entry{}, errors.New("malformed entry record")
+	}
+	return e, nil
+}
