@@ -22,6 +22,7 @@ type Node struct {
 	stdout io.Writer
 	log    *slog.Logger
 	now    func() time.Time
+	store  Store
 
 	mu      sync.Mutex
 	core    *Core
@@ -51,6 +52,27 @@ func NewNode(cfg Config, tr Transport, stdout io.Writer, logger *slog.Logger) *N
 		core:    NewCore(cfg, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))),
 		changed: make(chan struct{}),
 	}
+}
+
+// Store keeps the rumors a node accepts, so that a restarted node has its
+// whole history and goes on with its own IDs where it left off.
+type Store interface {
+	// Append returns once entries are durable.
+	Append(entries []Entry) error
+}
+
+// SetStore makes the node append every rumor it accepts to s before it
+// prints or sends anything that follows from it, so that no peer ever hears
+// of a rumor the node could forget. Call it before Run.
+func (n *Node) SetStore(s Store) { n.store = s }
+
+// Restore rebuilds the history from entries an earlier run stored, oldest
+// first; entries that do not continue their origin's sequence are skipped and
+// counted. Call it before Run.
+func (n *Node) Restore(entries []Entry) (skipped int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Restore(entries)
 }
 
 // Run gossips until ctx is cancelled, then closes the transport.
@@ -84,6 +106,10 @@ func (n *Node) Close() {
 		n.tr.Close()
 	}
 	n.mu.Unlock()
+	// An event that got in before closed was set holds outMu until its
+	// rumors are stored; waiting for it lets the caller close the store.
+	n.outMu.Lock()
+	n.outMu.Unlock()
 }
 
 func (n *Node) readLoop() error {
@@ -238,6 +264,13 @@ func (n *Node) do(event func(c *Core) Output) {
 	}
 	n.outMu.Lock()
 	n.mu.Unlock()
+	if n.store != nil && len(out.Accepted) > 0 {
+		// The node carries on if the disk fails: peers still get the
+		// rumor, and after a restart it comes back from them.
+		if err := n.store.Append(out.Accepted); err != nil {
+			n.log.Error("storing accepted rumors failed", "count", len(out.Accepted), "err", err)
+		}
+	}
 	if len(out.Lines) > 0 {
 		if _, err := io.WriteString(n.stdout, strings.Join(out.Lines, "\n")+"\n"); err != nil {
 			n.log.Debug("stdout write failed", "err", err)
