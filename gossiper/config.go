@@ -54,6 +54,9 @@ type Config struct {
 	// origin and contents may be forwarded; it stops a message from
 	// circling a cycle of peers forever.
 	SimpleForwardInterval time.Duration
+	// MaxPacketsPerSecond is the rate of datagrams a node takes from one
+	// source address (with bursts of twice that); 0 means no limit.
+	MaxPacketsPerSecond float64
 	// MaxPeers caps the peer list; learned peers beyond it evict the oldest
 	// learned one, and peers given at start are never evicted.
 	MaxPeers int
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		AntiEntropyInterval:   time.Second,
 		RumorFreshness:        10 * time.Second,
 		SimpleForwardInterval: time.Minute,
+		MaxPacketsPerSecond:   200,
 		MaxPeers:              1024,
 	}
 }

@@ -31,6 +31,8 @@ type Output struct {
 	Lines    []string
 	Sends    []Send
 	Timers   []Timer
+	// Warnings are diagnostics for stderr.
+	Warnings []string
 }
 
 // Entry is one chat message in a node's log.
@@ -61,8 +63,6 @@ type session struct {
 	seq   uint64
 }
 
-type simpleKey struct{ origin, contents, relay string }
-
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2
 // provides it, and tests script it.
 type Random interface {
@@ -92,6 +92,14 @@ type Core struct {
 
 	simpleForwarded map[simpleKey]time.Time
 
+	limiter *rateLimiter
+	// ownFloor is the lowest ID this node may give its next message: peers
+	// have shown they hold its origin's messages below it.
+	ownFloor uint32
+	// ahead holds this node's own messages numbered past a gap in its
+	// history (after it lost its data), until the gap is filled.
+	ahead map[Posted]string
+
 	stats Stats
 	out   Output
 }
@@ -109,6 +117,8 @@ func NewCore(cfg Config, rng Random) *Core {
 		probes:          map[string]uint64{},
 		simpleForwarded: map[simpleKey]time.Time{},
 		stats:           Stats{Dropped: map[string]uint64{}},
+		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
+		ahead:           map[Posted]string{},
 	}
 	for _, p := range cfg.Peers {
 		if p != cfg.Addr {
@@ -160,9 +170,15 @@ func (c *Core) Status() []messages.PeerStatus {
 	if len(c.origins) == 0 {
 		return nil
 	}
-	want := make([]messages.PeerStatus, len(c.origins))
-	for i, o := range c.origins {
-		want[i] = messages.PeerStatus{Identifier: o, NextID: c.next(o)}
+	want := make([]messages.PeerStatus, 0, len(c.origins))
+	size := 0
+	for _, o := range c.origins {
+		// Past one datagram's worth the status would not be sent at all;
+		// the origins left out are compared on a later exchange.
+		if size += len(o) + 16; size > maxStatusBytes {
+			break
+		}
+		want = append(want, messages.PeerStatus{Identifier: o, NextID: c.next(o)})
 	}
 	return want
 }
@@ -184,11 +200,19 @@ func (c *Core) next(origin string) uint32 { return uint32(len(c.texts[origin])) 
 // sequence (a gap, a repeat) are skipped and counted in the returned number.
 func (c *Core) Restore(entries []Entry) (skipped int) {
 	for _, e := range entries {
-		if e.Origin == "" || e.ID != c.next(e.Origin) {
+		switch {
+		case e.Origin == "" || e.ID < c.next(e.Origin) || c.ahead[Posted{e.Origin, e.ID}] != "":
 			skipped++
-			continue
+		case e.ID == c.next(e.Origin):
+			c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
+		case e.Origin == c.name && e.Text != "":
+			// A message this node posted past a gap in its history.
+			c.ahead[Posted{e.Origin, e.ID}] = e.Text
+			c.log = append(c.log, e)
+			c.ownFloor = max(c.ownFloor, e.ID+1)
+		default:
+			skipped++
 		}
-		c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
 	}
 	c.out = Output{}
 	c.latest = nil
@@ -202,15 +226,26 @@ func (c *Core) Client(text string, now time.Time) (Output, Posted, error) {
 	}
 	c.print("CLIENT MESSAGE " + printable(text))
 	if c.cfg.Simple {
-		c.simpleForwarded[simpleKey{c.name, text, ""}] = now
+		c.simpleForwarded[newSimpleKey(c.name, text, "")] = now
 		m := &messages.SimpleMessage{OriginalName: c.name, RelayPeerAddr: c.cfg.Addr, Contents: text}
 		for _, p := range c.peers.addrs {
 			c.send(p, &messages.GossipPacket{Simple: m})
 		}
 		return c.take(), Posted{Origin: c.name}, nil
 	}
-	r := &messages.RumorMessage{Origin: c.name, ID: c.next(c.name), Text: text}
-	c.accept(r, now)
+	r := &messages.RumorMessage{Origin: c.name, ID: max(c.next(c.name), c.ownFloor), Text: text}
+	if r.ID == c.next(c.name) {
+		c.accept(r, now)
+	} else {
+		// Peers hold messages of ours that this node has not got back yet:
+		// number past them, and keep this one aside until the gap fills.
+		c.ahead[Posted{r.Origin, r.ID}] = r.Text
+		c.ownFloor = r.ID + 1
+		e := Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now}
+		c.log = append(c.log, e)
+		c.out.Accepted = append(c.out.Accepted, e)
+		c.latest, c.latestAt = r, now
+	}
 	if to, ok := c.pickPeer(""); ok {
 		c.monger(to, r)
 	}
@@ -253,6 +288,10 @@ func (c *Core) Packet(from string, p *messages.GossipPacket, now time.Time) Outp
 }
 
 func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Output {
+	if !c.limiter.allow(from, now) {
+		c.drop("rate-limited")
+		return c.take()
+	}
 	if from == c.cfg.Addr {
 		c.drop("from-self")
 		return c.take()
@@ -298,7 +337,7 @@ func (c *Core) onSimple(from string, m *messages.SimpleMessage, now time.Time) {
 	c.learn(relay)
 	c.print(fmt.Sprintf("SIMPLE MESSAGE origin %s from %s contents %s", printable(m.OriginalName), relay, printable(m.Contents)))
 	c.print(c.peers.line())
-	if !c.mayForwardSimple(simpleKey{m.OriginalName, m.Contents, relay}, now) {
+	if !c.mayForwardSimple(newSimpleKey(m.OriginalName, m.Contents, relay), now) {
 		return
 	}
 	fwd := &messages.SimpleMessage{OriginalName: m.OriginalName, RelayPeerAddr: c.cfg.Addr, Contents: m.Contents}
@@ -319,7 +358,7 @@ func (c *Core) mayForwardSimple(k simpleKey, now time.Time) bool {
 		t, ok := c.simpleForwarded[k]
 		return ok && now.Sub(t) < c.cfg.SimpleForwardInterval
 	}
-	if recent(k) || recent(simpleKey{k.origin, k.contents, ""}) {
+	if recent(k) || recent(simpleKey{k.origin, k.sum, ""}) {
 		return false
 	}
 	if len(c.simpleForwarded) >= maxSimpleRemembered {
@@ -337,8 +376,6 @@ func (c *Core) mayForwardSimple(k simpleKey, now time.Time) bool {
 	return true
 }
 
-const maxSimpleRemembered = 100000
-
 func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	if r.Origin == "" || len(r.Origin) > MaxNameBytes {
 		c.drop("bad-origin")
@@ -350,6 +387,10 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	}
 	if len(r.Text) > MaxTextBytes {
 		c.drop("text-too-large")
+		return
+	}
+	if _, known := c.texts[r.Origin]; !known && len(c.origins) >= MaxOrigins {
+		c.drop("too-many-origins")
 		return
 	}
 	c.learn(from)
@@ -390,6 +431,11 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		if _, dup := theirs[w.Identifier]; !dup {
 			theirs[w.Identifier] = max(w.NextID, 1)
 		}
+	}
+	if want := theirs[c.name]; want > max(c.next(c.name), c.ownFloor) {
+		c.ownFloor = want
+		c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
+			"peer %s holds messages of this node's origin %s up to ID %d that this node lacks: its next message takes ID %d", from, c.name, want-1, want))
 	}
 	c.print(b.String())
 	c.print(c.peers.line())
@@ -439,10 +485,6 @@ func (c *Core) goOn(peer string, r *messages.RumorMessage, now time.Time, retry 
 		c.monger(to, r)
 	}
 }
-
-// MaxStatusEntries caps the origins a status may carry: more would not fit
-// one datagram with names of typical length.
-const MaxStatusEntries = 4096
 
 // Timeout handles a timer that fired. A timer whose exchange has since ended,
 // by a status or a newer rumor to the same peer, does nothing. A rumor that
@@ -503,6 +545,15 @@ func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
 	}
 	c.latest, c.latestAt = r, now
+	for {
+		k := Posted{r.Origin, c.next(r.Origin)}
+		text, ok := c.ahead[k]
+		if !ok {
+			break
+		}
+		delete(c.ahead, k)
+		c.texts[k.Origin] = append(c.texts[k.Origin], text)
+	}
 }
 
 func (c *Core) monger(to string, r *messages.RumorMessage) {

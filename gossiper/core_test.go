@@ -1,6 +1,7 @@
 package gossiper
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -522,5 +523,99 @@ func TestPeerListCapKeepsBootstrapPeers(t *testing.T) {
 	l.add("127.0.0.1:6000", false)
 	if got := l.list(); !reflect.DeepEqual(got, []string{p1, p3, "127.0.0.1:6000"}) {
 		t.Fatalf("peers = %v", got)
+	}
+}
+
+func TestLostHistoryMovesOwnCounterPastPeers(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	out := c.Packet(p1, status("A", 4), t0) // the network holds A/1..A/3
+	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "takes ID 4") {
+		t.Fatalf("warnings = %q", out.Warnings)
+	}
+	wantSends(t, out, Send{p1, status()}) // and asks for them
+	out, posted, _ := c.Client("after the loss", t0)
+	if posted.ID != 4 {
+		t.Fatalf("posted ID %d, want 4", posted.ID)
+	}
+	wantSends(t, out, Send{p1, rumor("A", 4, "after the loss")})
+	if len(out.Accepted) != 1 || len(c.Log()) != 1 {
+		t.Fatal("the message posted past the gap is not in the log")
+	}
+	// Until the gap fills, the status does not claim A/4...
+	if got := c.Status(); len(got) != 0 {
+		t.Fatalf("status = %+v, want nothing of A", got)
+	}
+	// ...and once the old messages come back, it claims all of them.
+	for id, text := range []string{"old1", "old2", "old3"} {
+		c.Packet(p1, rumor("A", uint32(id+1), text), t0)
+	}
+	if got := c.Status(); !reflect.DeepEqual(got, []messages.PeerStatus{{Identifier: "A", NextID: 5}}) {
+		t.Fatalf("status = %+v, want A next 5", got)
+	}
+	out = c.Packet(p2, status("A", 4), t0)
+	wantSends(t, out, Send{p2, rumor("A", 4, "after the loss")})
+	if _, posted, _ = c.Client("next", t0); posted.ID != 5 {
+		t.Fatalf("posted ID %d, want 5", posted.ID)
+	}
+}
+
+func TestRestoreKeepsMessagesPostedPastAGap(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	c.Restore([]Entry{{Origin: "A", ID: 4, Text: "past the gap"}, {Origin: "A", ID: 1, Text: "old"}})
+	if len(c.Log()) != 2 || c.next("A") != 2 {
+		t.Fatalf("log %+v, next %d", c.Log(), c.next("A"))
+	}
+	if _, posted, _ := c.Client("new", t0); posted.ID != 5 {
+		t.Fatalf("posted ID %d, want 5", posted.ID)
+	}
+}
+
+func TestPerSourceRateLimit(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	accepted := 0
+	for i := range 1000 {
+		out := c.Packet(p2, rumor("F", uint32(i+1), "x"), t0)
+		if len(out.Accepted) > 0 {
+			accepted++
+		}
+	}
+	burst := int(2 * c.cfg.MaxPacketsPerSecond)
+	if accepted != burst || c.Stats().Dropped["rate-limited"] != uint64(1000-burst) {
+		t.Fatalf("accepted %d of a burst of 1000, dropped %v; want the burst of %d", accepted, c.Stats().Dropped, burst)
+	}
+	// Another source is not affected, and the first recovers with time.
+	if out := c.Packet(p3, status(), t0); len(out.Lines) == 0 {
+		t.Fatal("another source was limited")
+	}
+	if out := c.Packet(p2, status(), t0.Add(time.Second)); len(out.Lines) == 0 {
+		t.Fatal("the source did not recover after a second")
+	}
+}
+
+func TestOriginsAreCapped(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	c.cfg.MaxPacketsPerSecond = 0
+	c.limiter = newRateLimiter(0)
+	for i := range MaxOrigins + 10 {
+		c.Packet(p2, rumor(fmt.Sprintf("spoof%d", i), 1, "x"), t0)
+	}
+	if len(c.origins) != MaxOrigins || c.Stats().Dropped["too-many-origins"] != 10 {
+		t.Fatalf("%d origins, dropped %v", len(c.origins), c.Stats().Dropped)
+	}
+	// A known origin still makes progress.
+	if out := c.Packet(p2, rumor("spoof0", 2, "y"), t0); len(out.Accepted) != 1 {
+		t.Fatal("a known origin was refused")
+	}
+}
+
+func TestStatusAlwaysFitsADatagram(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	c.limiter = newRateLimiter(0)
+	for i := range MaxOrigins {
+		c.Packet(p2, rumor(fmt.Sprintf("%0250d", i), 1, "x"), t0)
+	}
+	b, err := (&messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}}).Encode()
+	if err != nil || len(b) > 65507 {
+		t.Fatalf("status of %d bytes (%v)", len(b), err)
 	}
 }

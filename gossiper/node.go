@@ -262,6 +262,9 @@ func (n *Node) do(event func(c *Core) Output) {
 	if len(out.Lines) > 0 {
 		n.notifyLocked()
 	}
+	for _, w := range out.Warnings {
+		n.log.Warn(w)
+	}
 	n.outMu.Lock()
 	n.mu.Unlock()
 	if n.store != nil && len(out.Accepted) > 0 {

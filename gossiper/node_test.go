@@ -54,6 +54,23 @@ func startNode(t *testing.T, cfg Config, tr Transport) (*Node, *syncBuffer) {
 	return n, out
 }
 
+// waitFor waits until cond holds, checking at each change of n.
+func waitFor(t *testing.T, n *Node, within time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		changed := n.Changed()
+		if cond() {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf(format, args...)
+		}
+	}
+}
+
 // waitLogs waits until every node's log holds want messages.
 func waitLogs(t *testing.T, nodes []*Node, want int, within time.Duration) {
 	t.Helper()
@@ -132,9 +149,7 @@ func TestNodesOverUDP(t *testing.T) {
 	// Every node learns the node that knew it, and stdout holds only the
 	// handout's lines.
 	for i, n := range nodes {
-		if len(n.Peers()) != 2 {
-			t.Errorf("node %d peers = %v", i, n.Peers())
-		}
+		waitFor(t, n, 10*time.Second, func() bool { return len(n.Peers()) == 2 }, "node %d does not know both others", i)
 		for _, line := range strings.Split(strings.TrimSpace(outs[i].String()), "\n") {
 			if !handoutLine(line) {
 				t.Errorf("node %d printed %q", i, line)
