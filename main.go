@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/store"
 )
 
 func main() {
@@ -28,6 +29,8 @@ type options struct {
 	cfg    gossiper.Config
 	uiAddr string
 	debug  bool
+	// dataDir keeps the history across restarts; empty keeps it in memory.
+	dataDir string
 }
 
 // usageError names the flag that is wrong and why.
@@ -44,13 +47,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	peers := fs.String("peers", "", "comma separated list of peers of the form ip:port")
 	simple := fs.Bool("simple", false, "run gossiper in simple broadcast mode")
 	debug := fs.Bool("debug", false, "log diagnostics (dropped packets, failed sends) to stderr")
+	data := fs.String("data", "", "folder that keeps the chat history across restarts (default: memory only)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := &options{cfg: gossiper.DefaultConfig(), debug: *debug}
+	o := &options{cfg: gossiper.DefaultConfig(), debug: *debug, dataDir: *data}
 	o.cfg.Simple = *simple
 	port, err := strconv.Atoi(*uiPort)
 	if err != nil || port < 1 || port > 65535 {
@@ -97,6 +101,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	var history *store.Log
+	var recovered []gossiper.Entry
+	if o.dataDir != "" {
+		if history, recovered, err = store.Open(o.dataDir, logger); err != nil {
+			fmt.Fprintln(stderr, "gossiper: -data:", err)
+			return 2
+		}
+		// Deferred so that it runs after node.Run has closed the sockets and
+		// waited for the last append.
+		defer func() {
+			if err := history.Close(); err != nil {
+				logger.Error("closing the store failed", "err", err)
+			}
+		}()
+	}
+
 	tr, err := gossiper.ListenUDP(o.cfg.Addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "gossiper: -gossipAddr:", err)
@@ -112,6 +132,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	node := gossiper.NewNode(o.cfg, tr, stdout, logger)
+	if history != nil {
+		node.SetStore(history)
+		skipped := node.Restore(recovered)
+		logger.Info("history restored", "dir", o.dataDir, "entries", len(recovered)-skipped, "skipped", skipped)
+	}
 	go node.ServeClients(ctx, ui)
 	logger.Debug("gossiping", "name", o.cfg.Name, "addr", o.cfg.Addr, "ui", o.uiAddr, "simple", o.cfg.Simple)
 	if err := node.Run(ctx); err != nil {
