@@ -1,0 +1,272 @@
+// The Peerster chat page. It follows the node through /events (Server-Sent
+// Events) and changes it through the JSON API. Text from the network is only
+// ever put into the page with textContent, never parsed as HTML.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    conn: $("conn"),
+    scroller: $("scroller"),
+    messages: $("messages"),
+    empty: $("empty"),
+    jump: $("jump"),
+    sendForm: $("send-form"),
+    text: $("text"),
+    send: $("send"),
+    sendError: $("send-error"),
+    name: $("name"),
+    nameForm: $("name-form"),
+    newName: $("new-name"),
+    nameError: $("name-error"),
+    peers: $("peers"),
+    peerCount: $("peer-count"),
+    noPeers: $("no-peers"),
+    nodeForm: $("node-form"),
+    address: $("address"),
+    nodeError: $("node-error"),
+  };
+
+  // Within this many pixels of the bottom, the reader is following the
+  // conversation and new messages scroll into view; further up, they are
+  // reading older ones and a button offers to jump down instead.
+  const FOLLOW_SLACK = 48;
+  let unseen = 0;
+
+  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+  function atBottom() {
+    const s = el.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight <= FOLLOW_SLACK;
+  }
+
+  function scrollToBottom() {
+    el.scroller.scrollTop = el.scroller.scrollHeight;
+    unseen = 0;
+    el.jump.hidden = true;
+  }
+
+  function renderMessage(m) {
+    const li = document.createElement("li");
+    li.className = m.own ? "msg own" : "msg";
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    const origin = document.createElement("span");
+    origin.className = "origin";
+    origin.textContent = m.origin;
+    meta.append(origin);
+    if (m.own) {
+      const you = document.createElement("span");
+      you.className = "you";
+      you.textContent = "you";
+      meta.append(you);
+    }
+    const seq = document.createElement("span");
+    seq.className = "seq";
+    seq.textContent = "#" + m.id;
+    meta.append(seq);
+    const received = new Date(m.received);
+    if (!Number.isNaN(received.getTime())) {
+      const time = document.createElement("time");
+      time.dateTime = m.received;
+      time.title = dateFormat.format(received);
+      time.textContent = timeFormat.format(received);
+      meta.append(time);
+    }
+    const text = document.createElement("p");
+    text.className = "text";
+    text.textContent = m.text;
+    li.append(meta, text);
+    return li;
+  }
+
+  // New messages are appended; what is already shown is never rebuilt, so
+  // a long log stays cheap and a selection or scroll position survives.
+  function addMessages(list) {
+    if (list.length === 0) return;
+    const follow = atBottom();
+    const fragment = document.createDocumentFragment();
+    for (const m of list) fragment.append(renderMessage(m));
+    el.messages.append(fragment);
+    el.empty.hidden = true;
+    const mine = list.some((m) => m.own);
+    if (follow || mine) {
+      scrollToBottom();
+    } else {
+      unseen += list.length;
+      el.jump.textContent = unseen === 1 ? "1 new message ↓" : unseen + " new messages ↓";
+      el.jump.hidden = false;
+    }
+  }
+
+  function clearMessages() {
+    el.messages.replaceChildren();
+    el.empty.hidden = false;
+  }
+
+  function setName(name) {
+    el.name.textContent = name;
+    document.title = name + " · Peerster";
+  }
+
+  // The peer list is short, so it is redrawn whole; it holds no input.
+  function setPeers(peers) {
+    el.peers.replaceChildren(
+      ...peers.map((p) => {
+        const li = document.createElement("li");
+        li.textContent = p;
+        return li;
+      }),
+    );
+    el.peerCount.textContent = "(" + peers.length + ")";
+    el.noPeers.hidden = peers.length > 0;
+  }
+
+  function setConn(state, label) {
+    el.conn.dataset.state = state;
+    el.conn.textContent = label;
+  }
+
+  function connect() {
+    const source = new EventSource("events");
+    const on = (type, fn) =>
+      source.addEventListener(type, (ev) => {
+        let data;
+        try {
+          data = JSON.parse(ev.data);
+        } catch (err) {
+          console.error("bad event from the node", type, err);
+          return;
+        }
+        fn(data);
+      });
+    on("id", (v) => setName(v.name));
+    on("node", setPeers);
+    on("message", addMessages);
+    on("reset", clearMessages);
+    source.addEventListener("open", () => setConn("live", "live"));
+    // The browser reconnects by itself, resuming after the last message.
+    source.addEventListener("error", () => setConn("lost", "reconnecting…"));
+  }
+
+  function showError(node, message) {
+    node.textContent = message;
+    node.hidden = !message;
+  }
+
+  // post sends body to the API and returns the decoded answer; it throws an
+  // Error that says what went wrong in words a user can act on.
+  async function post(path, body) {
+    let res;
+    try {
+      res = await fetch(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      throw new Error("Cannot reach the node. Is it still running?");
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // Leave data null: the status says enough.
+    }
+    if (!res.ok) {
+      throw new Error((data && data.error) || "The node answered " + res.status + ".");
+    }
+    return data;
+  }
+
+  // busy disables a form's button while its request is out, so a double
+  // press does not send twice, and re-enables it whatever happens.
+  async function busy(button, fn) {
+    button.disabled = true;
+    try {
+      await fn();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  el.sendForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = el.text.value;
+    if (text.trim() === "" || el.send.disabled) return;
+    busy(el.send, async () => {
+      try {
+        await post("message", { text });
+        // Keep anything typed while the message was on its way.
+        const now = el.text.value;
+        el.text.value = now.startsWith(text) ? now.slice(text.length) : now;
+        autosize();
+        showError(el.sendError, "");
+      } catch (err) {
+        showError(el.sendError, err.message);
+      }
+    });
+  });
+
+  el.text.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      el.sendForm.requestSubmit();
+    }
+  });
+
+  // The box grows with its text up to a few lines, then scrolls.
+  function autosize() {
+    el.text.style.height = "auto";
+    el.text.style.height = Math.min(el.text.scrollHeight, 160) + "px";
+  }
+  el.text.addEventListener("input", autosize);
+
+  el.nameForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const name = el.newName.value.trim();
+    if (name === "") {
+      showError(el.nameError, "Type a name first.");
+      return;
+    }
+    busy(el.nameForm.querySelector("button"), async () => {
+      try {
+        const v = await post("id", { name });
+        setName(v.name);
+        el.newName.value = "";
+        showError(el.nameError, "");
+      } catch (err) {
+        showError(el.nameError, err.message);
+      }
+    });
+  });
+
+  el.nodeForm.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const address = el.address.value.trim();
+    if (address === "") {
+      showError(el.nodeError, "Type an address like 127.0.0.1:5001 first.");
+      return;
+    }
+    busy(el.nodeForm.querySelector("button"), async () => {
+      try {
+        setPeers(await post("node", { address }));
+        el.address.value = "";
+        showError(el.nodeError, "");
+      } catch (err) {
+        showError(el.nodeError, err.message);
+      }
+    });
+  });
+
+  el.jump.addEventListener("click", scrollToBottom);
+  el.scroller.addEventListener("scroll", () => {
+    if (atBottom()) {
+      unseen = 0;
+      el.jump.hidden = true;
+    }
+  }, { passive: true });
+
+  connect();
+})();

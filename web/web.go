@@ -1,0 +1,114 @@
+// Package web serves a Peerster node's chat page and its JSON API.
+//
+// The API has three resources, each read with GET and changed with POST:
+// /message (the chat log; post a text to send it), /node (the peers; post an
+// address to add one) and /id (the node's name; post a new one). /events
+// streams the same state to the page as Server-Sent Events. API.md documents
+// the shapes with an example request for each.
+//
+// The page is reachable by every web site its user visits, so the handler
+// refuses requests whose Host is not the page's own address (DNS rebinding),
+// state-changing requests from another origin or without a JSON content
+// type (cross-site request forgery), and bodies over MaxBodyBytes.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/peerster/Peerster/gossiper"
+)
+
+// MaxBodyBytes is the largest request body the API reads; larger ones get
+// 413. It leaves room for a message of gossiper.MaxTextBytes and its JSON.
+const MaxBodyBytes = 64 << 10
+
+// Node is what the handler needs of a running gossiper; *gossiper.Node
+// implements it.
+type Node interface {
+	// Post sends text as a client message would be sent.
+	Post(text string) (gossiper.Posted, error)
+	// LogSince returns the chat log after its first k entries.
+	LogSince(k int) []gossiper.Entry
+	// Peers returns the known peers' addresses.
+	Peers() []string
+	// AddPeer adds a peer given as "ip:port".
+	AddPeer(addr string) error
+	// Name is the origin of messages sent from now on.
+	Name() string
+	// SetName changes Name.
+	SetName(name string) error
+	// Changed returns a channel closed at the next change of log, peers or
+	// name.
+	Changed() <-chan struct{}
+}
+
+var _ Node = (*gossiper.Node)(nil)
+
+// Options configure a handler.
+type Options struct {
+	// Addr is the "ip:port" the page is served on. Requests must carry it
+	// (or localhost with its port, when the page listens on loopback) in
+	// their Host header. An Addr that does not parse refuses every request.
+	Addr string
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// handler serves the page, the API and the event stream of one node.
+type handler struct {
+	node  Node
+	log   *slog.Logger
+	hosts hostCheck
+	mux   *http.ServeMux
+
+	// names holds every name this node has sent under, so that the page
+	// can mark the user's own messages also after a change of name.
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+// NewHandler returns the handler of node's page and API.
+func NewHandler(node Node, opts Options) http.Handler {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{
+		node:  node,
+		log:   logger,
+		hosts: newHostCheck(opts.Addr),
+		mux:   http.NewServeMux(),
+		names: map[string]bool{node.Name(): true},
+	}
+	h.mux.HandleFunc("/message", h.message)
+	h.mux.HandleFunc("/node", h.nodes)
+	h.mux.HandleFunc("/id", h.id)
+	h.mux.HandleFunc("/events", h.events)
+	h.mux.Handle("/", pageHandler())
+	return h
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
+	if !h.hosts.allowed(r.Host) {
+		writeError(w, http.StatusForbidden, "host "+quote(r.Host)+" is not this node's address; open the page at http://"+h.hosts.canonical)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// own reports whether origin is a name this node has sent under.
+func (h *handler) own(origin string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.names[origin]
+}
+
+// remember records a name this node sends under.
+func (h *handler) remember(name string) {
+	h.mu.Lock()
+	h.names[name] = true
+	h.mu.Unlock()
+}
