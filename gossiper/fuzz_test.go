@@ -1,0 +1,273 @@
+package gossiper
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerster/Peerster/internal/fuzzseed"
+	"github.com/peerster/Peerster/messages"
+)
+
+// maxUDPPayload is the largest datagram IPv4 can carry; a packet that
+// encodes longer cannot be sent at all.
+const maxUDPPayload = 65507
+
+// fuzzSources are the addresses a fuzzed datagram may come from: the known
+// peers, a stranger, and the node's own address (a spoofed loop).
+var fuzzSources = append(slices.Clone(fuzzseed.Peers), "127.0.0.1:6000", fuzzseed.SelfAddr)
+
+// fuzzNode is a Core with a few peers and some history, and the bookkeeping
+// that checks every Output it returns.
+type fuzzNode struct {
+	t    *testing.T
+	core *Core
+	// next is the next ID each origin must get, from everything the Core
+	// has accepted (restored or reported in Output.Accepted); texts holds
+	// those messages in ID order.
+	next  map[string]uint32
+	texts map[string][]string
+	// ahead holds the node's own messages numbered past a gap: a status
+	// that shows peers hold IDs of its origin it lacks moves its counter.
+	ahead map[uint32]string
+	now   time.Time
+}
+
+const fuzzName = "self"
+
+func newFuzzNode(t *testing.T, simple bool) *fuzzNode {
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Addr, cfg.Peers, cfg.Simple = fuzzName, fuzzseed.SelfAddr, fuzzseed.Peers, simple
+	n := &fuzzNode{
+		t:     t,
+		core:  NewCore(cfg, rand.New(rand.NewPCG(4, 38))),
+		next:  map[string]uint32{},
+		texts: map[string][]string{},
+		ahead: map[uint32]string{},
+		now:   time.Date(2018, 10, 14, 23, 59, 0, 0, time.UTC),
+	}
+	var entries []Entry
+	for _, r := range fuzzseed.History {
+		entries = append(entries, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: n.now})
+	}
+	if skipped := n.core.Restore(entries); skipped != 0 {
+		t.Fatalf("Restore skipped %d of the seed history", skipped)
+	}
+	for _, e := range entries {
+		n.record(e)
+	}
+	return n
+}
+
+func (n *fuzzNode) record(e Entry) {
+	n.t.Helper()
+	if n.next[e.Origin] == 0 {
+		n.next[e.Origin] = 1
+	}
+	switch {
+	case e.ID == n.next[e.Origin]:
+		n.next[e.Origin]++
+		n.texts[e.Origin] = append(n.texts[e.Origin], e.Text)
+		if e.Origin != fuzzName {
+			return
+		}
+		for text, ok := n.ahead[n.next[e.Origin]]; ok; text, ok = n.ahead[n.next[e.Origin]] {
+			delete(n.ahead, n.next[e.Origin])
+			n.next[e.Origin]++
+			n.texts[e.Origin] = append(n.texts[e.Origin], text)
+		}
+	case e.Origin == fuzzName && e.ID > n.next[e.Origin] && n.ahead[e.ID] == "":
+		n.ahead[e.ID] = e.Text
+	default:
+		n.t.Fatalf("accepted %s/%d, but that origin's next ID is %d", e.Origin, e.ID, n.next[e.Origin])
+	}
+}
+
+// holds says whether the node has accepted message id of origin with text.
+func (n *fuzzNode) holds(origin string, id uint32, text string) bool {
+	if origin == fuzzName {
+		if t, ok := n.ahead[id]; ok {
+			return t == text
+		}
+	}
+	held := n.texts[origin]
+	return id > 0 && int(id) <= len(held) && held[id-1] == text
+}
+
+// check asserts what must hold of any Output, whatever came in.
+func (n *fuzzNode) check(step string, out Output) {
+	n.t.Helper()
+	for _, e := range out.Accepted {
+		n.record(e)
+	}
+	for _, l := range out.Lines {
+		if strings.ContainsAny(l, "\r\n") {
+			n.t.Fatalf("%s: stdout line %q breaks the one-line format", step, l)
+		}
+	}
+	for _, s := range out.Sends {
+		if s.To == fuzzseed.SelfAddr {
+			n.t.Fatalf("%s: sends %s to its own address", step, dump(s.Packet))
+		}
+		p := s.Packet
+		set := 0
+		for _, b := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil} {
+			if b {
+				set++
+			}
+		}
+		if set != 1 {
+			n.t.Fatalf("%s: sends a packet with %d fields set: %s", step, set, dump(p))
+		}
+		b, err := p.Encode()
+		if err != nil {
+			n.t.Fatalf("%s: cannot encode %s: %v", step, dump(p), err)
+		}
+		if len(b) > maxUDPPayload {
+			n.t.Fatalf("%s: sends %d bytes to %s, more than one datagram holds", step, len(b), s.To)
+		}
+		// A node only ever gossips rumors it holds, word for word.
+		if r := p.Rumor; r != nil {
+			if !n.holds(r.Origin, r.ID, r.Text) {
+				n.t.Fatalf("%s: gossips %s/%d %q, which it does not hold", step, r.Origin, r.ID, r.Text)
+			}
+		}
+	}
+	for _, tm := range out.Timers {
+		if tm.After <= 0 {
+			n.t.Fatalf("%s: timer %+v fires at once", step, tm)
+		}
+	}
+}
+
+// finish asserts what must hold of the node's state at the end.
+func (n *fuzzNode) finish() {
+	n.t.Helper()
+	last := map[string]uint32{}
+	seen := map[Posted]bool{}
+	for _, e := range n.core.Log() {
+		k := Posted{e.Origin, e.ID}
+		if seen[k] {
+			n.t.Fatalf("log holds %s/%d twice", e.Origin, e.ID)
+		}
+		seen[k] = true
+		// Only the node's own messages posted past a gap may come before
+		// older ones of the same origin.
+		if e.Origin != fuzzName && e.ID <= last[e.Origin] {
+			n.t.Fatalf("log holds %s/%d after %s/%d", e.Origin, e.ID, e.Origin, last[e.Origin])
+		}
+		last[e.Origin] = e.ID
+		if e.Text == "" || !n.holds(e.Origin, e.ID, e.Text) {
+			n.t.Fatalf("log holds %s/%d %q, which was never accepted", e.Origin, e.ID, e.Text)
+		}
+	}
+	for _, ps := range n.core.Status() {
+		if ps.NextID != n.next[ps.Identifier] {
+			n.t.Fatalf("status says %s nextID %d; accepted IDs run to %d", ps.Identifier, ps.NextID, n.next[ps.Identifier]-1)
+		}
+	}
+}
+
+func (n *fuzzNode) datagram(from string, b []byte) []Timer {
+	n.t.Helper()
+	out := n.core.Datagram(from, b, n.now)
+	n.check("datagram from "+from, out)
+	return out.Timers
+}
+
+// FuzzNodePacket feeds any bytes, as a datagram from a peer, a stranger or
+// the node's own address, to a Core that already has peers and history, then
+// delivers it again, fires the timers it armed and ticks anti-entropy. The
+// first byte picks the source (low bits) and simple mode (top bit). No input
+// may make the node panic, send to itself, send a packet with other than one
+// field or too big for a datagram, print a broken line, or break the
+// sequence of IDs in its history.
+func FuzzNodePacket(f *testing.F) {
+	f.Fuzz(func(t *testing.T, sel byte, b []byte) {
+		n := newFuzzNode(t, sel&0x80 != 0)
+		from := fuzzSources[int(sel&0x7f)%len(fuzzSources)]
+		timers := n.datagram(from, b)
+		n.now = n.now.Add(10 * time.Millisecond)
+		timers = append(timers, n.datagram(from, b)...) // a duplicate
+		other := fuzzSources[(int(sel&0x7f)+1)%len(fuzzSources)]
+		timers = append(timers, n.datagram(other, b)...)
+
+		// Fire the timers in order, and the ones they arm, a bounded
+		// number of times; a tick between rounds sends anti-entropy.
+		for round := 0; round < 3 && len(timers) > 0; round++ {
+			sort.SliceStable(timers, func(i, j int) bool { return timers[i].After < timers[j].After })
+			var armed []Timer
+			for _, tm := range timers {
+				out := n.core.Timeout(tm, n.now.Add(tm.After))
+				n.check(fmt.Sprintf("timeout %+v", tm), out)
+				armed = append(armed, out.Timers...)
+			}
+			n.now = n.now.Add(time.Second)
+			out := n.core.Tick(n.now)
+			n.check("tick", out)
+			timers = append(armed, out.Timers...)
+		}
+
+		// The node's own sequence goes on from what it holds.
+		out, posted, err := n.core.Client("after the fuzz", n.now)
+		if err != nil {
+			t.Fatalf("client message refused: %v", err)
+		}
+		n.check("client message", out)
+		if !n.core.cfg.Simple && !n.holds(posted.Origin, posted.ID, "after the fuzz") {
+			t.Fatalf("own message got ID %d, which the node does not hold", posted.ID)
+		}
+		n.finish()
+	})
+}
+
+func dump(p *messages.GossipPacket) string {
+	var b strings.Builder
+	if p.Simple != nil {
+		fmt.Fprintf(&b, "Simple:%+v ", *p.Simple)
+	}
+	if p.Rumor != nil {
+		fmt.Fprintf(&b, "Rumor:%+v ", *p.Rumor)
+	}
+	if p.Status != nil {
+		fmt.Fprintf(&b, "Status:(%d entries) ", len(p.Status.Want))
+	}
+	return b.String()
+}
+
+var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus files in testdata/fuzz")
+
+// TestWriteSeedCorpus rewrites the committed seed corpus when run with
+// -write-corpus: every seed packet from a known peer, and the ones that
+// matter most also from a stranger, from the node itself and in simple mode.
+func TestWriteSeedCorpus(t *testing.T) {
+	if !*writeCorpus {
+		t.Skip("run with -write-corpus to rewrite testdata/fuzz/FuzzNodePacket")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzNodePacket")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, sel byte, b []byte) {
+		content := fmt.Sprintf("go test fuzz v1\nbyte(%q)\n[]byte(%q)\n", sel, b)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packets := fuzzseed.Packets()
+	for name, b := range packets {
+		write(name, 0, b)
+	}
+	for _, name := range []string{"rumor-new-origin", "status-behind", "simple-handout", "several-all-three"} {
+		write(name+"-from-stranger", 3, packets[name])
+		write(name+"-from-self", 4, packets[name])
+		write(name+"-simple-mode", 0x80, packets[name])
+	}
+}

@@ -1,0 +1,120 @@
+// Package fuzzseed makes the datagrams that seed the fuzz tests of messages
+// and gossiper: well-formed packets of every kind, the edge cases the
+// protocol rules care about, and broken bytes. Tests write them to
+// testdata/fuzz when asked to, so the corpus can be regenerated.
+package fuzzseed
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// History is the history a fuzzed node starts with; several seeds are
+// written against it (the next ID, a duplicate, a gap, a status in sync).
+var History = []messages.RumorMessage{
+	{Origin: "A", ID: 1, Text: "one"},
+	{Origin: "A", ID: 2, Text: "two"},
+	{Origin: "self", ID: 1, Text: "mine"},
+	{Origin: "A", ID: 3, Text: "three"},
+	{Origin: "B", ID: 1, Text: ""},
+}
+
+// SelfAddr is the fuzzed node's own address; Peers are the ones it knows.
+const SelfAddr = "127.0.0.1:5000"
+
+// Peers are the fuzzed node's bootstrap peers.
+var Peers = []string{"127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003"}
+
+// Packets returns the seed datagrams by file name. They are all small: the
+// fuzzer minimizes every new input it finds, and inputs mutated from a seed of
+// tens of kilobytes take it up to a minute each. Packets over the size caps
+// are unit tests of the gossiper instead.
+func Packets() map[string][]byte {
+	seeds := map[string][]byte{}
+	add := func(name string, p *messages.GossipPacket) {
+		b, err := p.Encode()
+		if err != nil {
+			panic(fmt.Sprintf("seed %s: %v", name, err))
+		}
+		seeds[name] = b
+	}
+	rumor := func(o string, id uint32, text string) *messages.GossipPacket {
+		return &messages.GossipPacket{Rumor: &messages.RumorMessage{Origin: o, ID: id, Text: text}}
+	}
+	status := func(pairs ...any) *messages.GossipPacket {
+		s := &messages.StatusPacket{}
+		for i := 0; i < len(pairs); i += 2 {
+			s.Want = append(s.Want, messages.PeerStatus{Identifier: pairs[i].(string), NextID: uint32(pairs[i+1].(int))})
+		}
+		return &messages.GossipPacket{Status: s}
+	}
+	simple := func(o, relay, text string) *messages.GossipPacket {
+		return &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: o, RelayPeerAddr: relay, Contents: text}}
+	}
+
+	add("rumor-handout", rumor("Alice", 23, "Hi"))
+	add("rumor-new-origin", rumor("C", 1, "hello"))
+	add("rumor-next-id", rumor("A", 4, "four"))
+	add("rumor-duplicate", rumor("A", 2, "two"))
+	add("rumor-gap", rumor("A", 9, "nine"))
+	add("rumor-own-origin-ahead", rumor("self", 5, "did I say that?"))
+	add("rumor-empty-text", rumor("B", 2, ""))
+	add("rumor-id-zero", rumor("C", 0, "zero"))
+	add("rumor-id-max", rumor("C", 1<<32-1, "max"))
+	add("rumor-empty-origin", rumor("", 1, "nobody"))
+	add("rumor-newline", rumor("C", 1, "line one\nline two\r\n"))
+	add("rumor-space-in-origin", rumor("two words", 1, "x"))
+	add("rumor-long-origin", rumor(strings.Repeat("o", 257), 1, "x"))
+	add("rumor-invalid-utf8", rumor("\xff\xfe", 1, "\xc3\x28"))
+
+	add("status-handout", status("Alice", 4))
+	add("status-empty", status())
+	add("status-in-sync", status("A", 4, "self", 2, "B", 2))
+	add("status-behind", status("A", 1))
+	add("status-ahead", status("A", 4, "self", 2, "B", 2, "D", 3))
+	add("status-own-origin-ahead", status("self", 7))
+	add("status-next-id-zero", status("A", 0, "B", 0))
+	add("status-duplicate-identifier", status("A", 2, "A", 9, "A", 1))
+	add("status-empty-identifier", status("", 5))
+	many := make([]any, 0, 2*40)
+	for i := range 40 {
+		many = append(many, fmt.Sprintf("o%d", i), i)
+	}
+	add("status-40-entries", status(many...))
+
+	add("simple-handout", simple("A", "127.0.0.9:5", "x"))
+	add("simple-relay-is-self", simple("A", SelfAddr, "loop"))
+	add("simple-relay-unparsable", simple("A", "not an address", "x"))
+	add("simple-newline", simple("A", "127.0.0.1:5002", "a\nb"))
+	add("simple-empty-origin", simple("", "127.0.0.1:5002", "x"))
+
+	r := &messages.RumorMessage{Origin: "A", ID: 4, Text: "four"}
+	s := &messages.StatusPacket{Want: []messages.PeerStatus{{Identifier: "A", NextID: 1}}}
+	m := &messages.SimpleMessage{OriginalName: "A", RelayPeerAddr: "127.0.0.1:5002", Contents: "x"}
+	add("several-rumor-status", &messages.GossipPacket{Rumor: r, Status: s})
+	add("several-simple-rumor", &messages.GossipPacket{Simple: m, Rumor: r})
+	add("several-all-three", &messages.GossipPacket{Simple: m, Rumor: r, Status: s})
+	add("no-field-set", &messages.GossipPacket{})
+	add("rumor-zero-value", &messages.GossipPacket{Rumor: &messages.RumorMessage{}})
+
+	seeds["empty"] = []byte{}
+	handout := seeds["rumor-handout"]
+	seeds["truncated-rumor"] = handout[:len(handout)/2]
+	seeds["truncated-status"] = seeds["status-handout"][:5]
+	seeds["wrong-wire-type"] = []byte{0x10, 0x01}                     // field 2 (Rumor) as a varint
+	seeds["huge-length"] = []byte{0x12, 0xff, 0xff, 0xff, 0xff, 0x0f} // length past the end
+	seeds["unknown-field"] = append([]byte{0x7a, 0x01, 0x00}, handout...)
+	seeds["negative-id"] = []byte{0x12, 0x0e, 0x0a, 0x01, 0x43, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x1a, 0x00}
+	rng := rand.New(rand.NewPCG(438, 2018))
+	for i, n := range []int{1, 16, 512} {
+		g := make([]byte, n)
+		for j := range g {
+			g[j] = byte(rng.Uint32())
+		}
+		seeds[fmt.Sprintf("garbage-%d", i)] = g
+	}
+	return seeds
+}
