@@ -32,6 +32,10 @@
   // reading older ones and a button offers to jump down instead.
   const FOLLOW_SLACK = 48;
   let unseen = 0;
+  // Set when this page has just sent a message: its arrival scrolls into
+  // view even if the user had scrolled up. Messages the node sends for
+  // other clients do not move the reader.
+  let sentHere = false;
 
   const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
   const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
@@ -90,8 +94,9 @@
     for (const m of list) fragment.append(renderMessage(m));
     el.messages.append(fragment);
     el.empty.hidden = true;
-    const mine = list.some((m) => m.own);
+    const mine = sentHere && list.some((m) => m.own);
     if (follow || mine) {
+      sentHere = false;
       scrollToBottom();
     } else {
       unseen += list.length;
@@ -198,6 +203,8 @@
     busy(el.send, async () => {
       try {
         await post("message", { text });
+        sentHere = true;
+        scrollToBottom();
         // Keep anything typed while the message was on its way.
         const now = el.text.value;
         el.text.value = now.startsWith(text) ? now.slice(text.length) : now;
