@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+func TestWebFlagsParse(t *testing.T) {
+	base := []string{"-name=A", "-gossipAddr=127.0.0.1:5000"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "127.0.0.1:8080"},
+		{[]string{"-GUIPort=9090"}, "127.0.0.1:9090"},
+		{[]string{"-GUIPort=0"}, ""},
+		{[]string{"-GUIHost=0.0.0.0", "-GUIPort=8081"}, "0.0.0.0:8081"},
+		{[]string{"-GUIHost=::1"}, "[::1]:8080"},
+	}
+	for _, tc := range tests {
+		o, err := parseFlags(append(base, tc.args...), &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		if o.guiAddr != tc.want {
+			t.Errorf("%v: page on %q, want %q", tc.args, o.guiAddr, tc.want)
+		}
+	}
+	for _, tc := range []struct{ arg, flag string }{
+		{"-GUIPort=x", "-GUIPort"},
+		{"-GUIPort=-1", "-GUIPort"},
+		{"-GUIPort=65536", "-GUIPort"},
+		{"-GUIHost=localhost", "-GUIHost"},
+		{"-GUIHost=", "-GUIHost"},
+		{"-GUIHost=fe80::1%eth0", "-GUIHost"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(append(base, tc.arg), &bytes.Buffer{}, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.flag+":") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 naming %s", tc.arg, code, stderr.String(), tc.flag)
+		}
+	}
+}
+
+// TestRunAsGossiper is not a test: with PEERSTER_RUN_MAIN=1 the tests below
+// run this test binary with it alone and the gossiper's arguments after
+// "--", which makes the binary a gossiper they can stop with a signal as a
+// user would.
+func TestRunAsGossiper(t *testing.T) {
+	if os.Getenv("PEERSTER_RUN_MAIN") != "1" {
+		t.Skip("only runs as a child process of the tests of the web flags")
+	}
+	os.Exit(run(flag.Args(), os.Stdout, os.Stderr))
+}
+
+// gossiperProcess is this binary run as a gossiper.
+type gossiperProcess struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+}
+
+func startGossiper(t *testing.T, args ...string) *gossiperProcess {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"-test.run=^TestRunAsGossiper$", "--"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p.cmd.Env = append(os.Environ(), "PEERSTER_RUN_MAIN=1")
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-done
+			t.Error("gossiper did not stop within 5s of SIGTERM")
+		}
+	})
+	return p
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freePort returns a port that was free a moment ago on 127.0.0.1.
+func freePort(t *testing.T, network string) string {
+	t.Helper()
+	var addr string
+	if network == "udp" {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = c.LocalAddr().String()
+		c.Close()
+	} else {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = l.Addr().String()
+		l.Close()
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGUIPortTaken starts a gossiper whose page port is taken: it must say
+// so once on stderr and go on gossiping.
+func TestGUIPortTaken(t *testing.T) {
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
+	uiPort := freePort(t, "udp")
+	p := startGossiper(t, "-name=A", "-gossipAddr=127.0.0.1:"+freePort(t, "udp"), "-UIPort="+uiPort, "-GUIPort="+busyPort)
+
+	waitUntil(t, "no word of the taken port on stderr", func() bool { return strings.Contains(p.stderr.String(), "no web page") })
+	send, err := (&messages.Message{Text: "still gossiping"}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp4", "127.0.0.1:"+uiPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	waitUntil(t, "the client message never showed on stdout", func() bool {
+		_, _ = conn.Write(send)
+		return strings.Contains(p.stdout.String(), "CLIENT MESSAGE still gossiping\n")
+	})
+	if n := strings.Count(p.stderr.String(), "no web page"); n != 1 {
+		t.Errorf("the taken port was reported %d times:\n%s", n, p.stderr)
+	}
+	if !strings.Contains(p.stderr.String(), "address already in use") {
+		t.Errorf("stderr does not say why:\n%s", p.stderr)
+	}
+}
+
+// TestGUIServes starts a gossiper with its page and reads its name from the
+// API.
+func TestGUIServes(t *testing.T) {
+	guiPort := freePort(t, "tcp")
+	p := startGossiper(t, "-name=webnode", "-gossipAddr=127.0.0.1:"+freePort(t, "udp"), "-UIPort="+freePort(t, "udp"), "-GUIPort="+guiPort)
+	var id struct{ Name string }
+	waitUntil(t, "GET /id never answered", func() bool {
+		res, err := http.Get("http://127.0.0.1:" + guiPort + "/id")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		return res.StatusCode == 200 && json.NewDecoder(res.Body).Decode(&id) == nil
+	})
+	if id.Name != "webnode" {
+		t.Errorf("GET /id: name %q, want webnode", id.Name)
+	}
+	if out := p.stdout.String(); strings.Contains(out, "level=") {
+		t.Errorf("diagnostics on stdout:\n%s", out)
+	}
+}
