@@ -148,7 +148,12 @@
       });
     on("id", (v) => setName(v.name));
     on("node", setPeers);
-    on("message", addMessages);
+    on("message", (list) => {
+      addMessages(list);
+      // Announce arrivals to screen readers only after the backlog is in,
+      // so that opening the page does not read out the whole log.
+      el.messages.setAttribute("aria-live", "polite");
+    });
     on("reset", clearMessages);
     source.addEventListener("open", () => setConn("live", "live"));
     // The browser reconnects by itself, resuming after the last message.
