@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -199,6 +200,17 @@ func TestGUIServes(t *testing.T) {
 	})
 	if id.Name != "webnode" {
 		t.Errorf("GET /id: name %q, want webnode", id.Name)
+	}
+	res, err := http.Get("http://127.0.0.1:" + guiPort + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"peerster_packets_received_total", "peerster_uptime_seconds", "process_resident_memory_bytes"} {
+		if res.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET /metrics: %d, no %s", res.StatusCode, want)
+		}
 	}
 	if out := p.stdout.String(); strings.Contains(out, "level=") {
 		t.Errorf("diagnostics on stdout:\n%s", out)

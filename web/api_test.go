@@ -568,14 +568,14 @@ func TestStartWhenPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s, err := Start(context.Background(), ln.Addr().String(), newFakeNode("A"), nil)
+	s, err := Start(context.Background(), ln.Addr().String(), newFakeNode("A"), Options{})
 	if err == nil {
 		t.Fatalf("Start on a taken port served at %s", s.Addr())
 	}
 	if !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("error %q does not say the port is taken", err)
 	}
-	if _, err := Start(context.Background(), "localhost:8080", newFakeNode("A"), nil); err == nil {
+	if _, err := Start(context.Background(), "localhost:8080", newFakeNode("A"), Options{}); err == nil {
 		t.Error("Start accepted a host name")
 	}
 }
@@ -585,7 +585,7 @@ func TestStartWhenPortTaken(t *testing.T) {
 func TestStartServesAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, err := Start(ctx, "127.0.0.1:0", newFakeNode("A"), testLogger(t, 0))
+	s, err := Start(ctx, "127.0.0.1:0", newFakeNode("A"), Options{Logger: testLogger(t, 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

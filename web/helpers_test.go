@@ -174,7 +174,7 @@ func runNode(t *testing.T, tr gossiper.Transport, name string, peers ...string) 
 func startPage(t *testing.T, node Node) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := Start(ctx, "127.0.0.1:0", node, testLogger(t, slog.LevelDebug).With("page", node.Name()))
+	s, err := Start(ctx, "127.0.0.1:0", node, Options{Logger: testLogger(t, slog.LevelDebug).With("page", node.Name())})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

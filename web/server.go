@@ -18,10 +18,12 @@ type Server struct {
 }
 
 // Start listens on addr ("ip:port"; port 0 picks a free one) and serves
-// node's page and API until ctx is cancelled. It returns an error only when
+// node's page and API until ctx is cancelled; opts.Addr is set to the
+// address it listens on. It returns an error only when
 // it cannot listen, for example because the port is taken; the node can go
 // on without a page.
-func Start(ctx context.Context, addr string, node Node, logger *slog.Logger) (*Server, error) {
+func Start(ctx context.Context, addr string, node Node, opts Options) (*Server, error) {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -35,7 +37,7 @@ func Start(ctx context.Context, addr string, node Node, logger *slog.Logger) (*S
 	}
 	s := &Server{addr: ln.Addr().String(), done: make(chan struct{})}
 	srv := &http.Server{
-		Handler:           NewHandler(node, Options{Addr: s.addr, Logger: logger}),
+		Handler:           NewHandler(node, Options{Addr: s.addr, Logger: logger, Metrics: opts.Metrics}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// Every request's context ends with ctx, which is what ends the

@@ -54,6 +54,8 @@ type Options struct {
 	Addr string
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Metrics, if set, is served at GET /metrics.
+	Metrics http.Handler
 }
 
 // handler serves the page, the API and the event stream of one node.
@@ -86,6 +88,9 @@ func NewHandler(node Node, opts Options) http.Handler {
 	h.mux.HandleFunc("/node", h.nodes)
 	h.mux.HandleFunc("/id", h.id)
 	h.mux.HandleFunc("/events", h.events)
+	if opts.Metrics != nil {
+		h.mux.Handle("GET /metrics", opts.Metrics)
+	}
 	h.mux.Handle("/", pageHandler())
 	return h
 }
