@@ -3,7 +3,7 @@
 // The API has three resources, each read with GET and changed with POST:
 // /message (the chat log; post a text to send it), /node (the peers; post an
 // address to add one) and /id (the node's name; post a new one). /events
-// streams the same state to the page as Server-Sent Events. API.md documents
+// streams the same state to the page as Server-Sent Events. The README documents
 // the shapes with an example request for each.
 //
 // The page is reachable by every web site its user visits, so the handler
