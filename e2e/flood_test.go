@@ -1,0 +1,259 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+const (
+	floodPackets = 100000
+	floodSources = 256 // sockets, hence source ports, the flood comes from
+	floodRate    = 8000
+	floodMaxTime = 60 * time.Second
+	// floodMemoryBound is the peak resident memory a node may reach under
+	// the flood; the README documents it.
+	floodMemoryBound = 100 << 20
+)
+
+// floodMaker makes the datagrams of the flood: garbage, truncated packets,
+// rumors of random origins and IDs, statuses with up to thousands of
+// entries, simple messages.
+type floodMaker struct {
+	rng      *rand.Rand
+	statuses [][]byte
+}
+
+func newFloodMaker(t *testing.T) *floodMaker {
+	f := &floodMaker{rng: rand.New(rand.NewPCG(438, 100000))}
+	for _, size := range []int{1000, 1024, 1025, 2000, 3000, 5000} {
+		s := &messages.StatusPacket{}
+		for range size {
+			s.Want = append(s.Want, messages.PeerStatus{Identifier: f.name(), NextID: f.rng.Uint32N(1000) + 1})
+		}
+		b, err := (&messages.GossipPacket{Status: s}).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 65507 {
+			b = b[:65507] // what fits a datagram: a truncated packet too
+		}
+		f.statuses = append(f.statuses, b)
+	}
+	return f
+}
+
+func (f *floodMaker) name() string {
+	b := make([]byte, 4+f.rng.IntN(9))
+	for i := range b {
+		b[i] = 'a' + byte(f.rng.IntN(26))
+	}
+	return string(b)
+}
+
+func (f *floodMaker) bytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(f.rng.Uint32())
+	}
+	return b
+}
+
+func (f *floodMaker) rumor() *messages.GossipPacket {
+	id := uint32(1)
+	if f.rng.IntN(2) == 0 {
+		id = f.rng.Uint32()
+	}
+	return &messages.GossipPacket{Rumor: &messages.RumorMessage{Origin: f.name(), ID: id, Text: string(f.bytes(f.rng.IntN(200)))}}
+}
+
+func (f *floodMaker) packet(i int) []byte {
+	var p *messages.GossipPacket
+	switch k := i % 20; {
+	case k < 6:
+		return f.bytes(f.rng.IntN(1400))
+	case k < 9:
+		b, _ := f.rumor().Encode()
+		return b[:f.rng.IntN(len(b))]
+	case k < 15:
+		p = f.rumor()
+	case k < 17:
+		return f.statuses[f.rng.IntN(len(f.statuses))]
+	case k < 19:
+		s := &messages.StatusPacket{}
+		for range 1 + f.rng.IntN(20) {
+			s.Want = append(s.Want, messages.PeerStatus{Identifier: f.name(), NextID: f.rng.Uint32()})
+		}
+		p = &messages.GossipPacket{Status: s}
+	default:
+		p = &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: f.name(), RelayPeerAddr: fmt.Sprintf("127.0.0.1:%d", 1+f.rng.IntN(65535)), Contents: f.name()}}
+	}
+	b, err := p.Encode()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestFloodKeepsChatAndMemoryBounded sends 100,000 garbage and spoofed
+// datagrams from 256 source ports at X while X and Y chat: every chat message
+// must still get through, and X's peak memory must stay under the bound.
+func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
+	x := loopbackNode(t, "X")
+	y := loopbackNode(t, "Y")
+	x.withPeers(y)
+	y.withPeers(x)
+	x.start()
+	y.start()
+	pid := x.cmd.Process.Pid
+
+	// X and Y know each other before the flood, as chatting nodes do.
+	var xTexts, yTexts []string
+	chat := func(k int) {
+		xt, yt := fmt.Sprintf("x-%d", k), fmt.Sprintf("y-%d", k)
+		x.post(xt)
+		y.post(yt)
+		xTexts, yTexts = append(xTexts, xt), append(yTexts, yt)
+	}
+	chat(0)
+	waitFor(t, 20*time.Second, "X and Y exchange a message before the flood", func() bool {
+		return x.out.has(yTexts...) && y.out.has(xTexts...)
+	})
+	baseline, _ := procStatusKB(pid, "VmRSS:")
+
+	xAddr, err := net.ResolveUDPAddr("udp4", x.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var socks []*net.UDPConn
+	for range floodSources {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Nobody reads the answers; a small buffer keeps them from piling up.
+		c.SetReadBuffer(4096)
+		socks = append(socks, c)
+		t.Cleanup(func() { c.Close() })
+	}
+
+	// Peak resident memory, sampled as well as read from VmHWM at the end,
+	// in case the process is gone by then.
+	var peakMu sync.Mutex
+	var peakRSS int64
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if rss, err := procStatusKB(pid, "VmRSS:"); err == nil {
+				peakMu.Lock()
+				peakRSS = max(peakRSS, rss)
+				peakMu.Unlock()
+			}
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	floodDone := make(chan struct{})
+	var sent, failed int
+	f := newFloodMaker(t)
+	start := time.Now()
+	go func() {
+		defer close(floodDone)
+		for i := 0; i < floodPackets && time.Since(start) < floodMaxTime; i++ {
+			if _, err := socks[i%floodSources].WriteToUDP(f.packet(i), xAddr); err != nil {
+				failed++
+			}
+			sent++
+			if ahead := time.Duration(i)*time.Second/floodRate - time.Since(start); ahead > time.Millisecond {
+				time.Sleep(ahead)
+			}
+		}
+	}()
+
+	// Chat on while the flood lasts; a message every quarter second each.
+	k := 1
+	for flooding := true; flooding; k++ {
+		select {
+		case <-floodDone:
+			flooding = false
+		case <-time.After(250 * time.Millisecond):
+			chat(k)
+		}
+	}
+	floodTook := time.Since(start)
+	duringX, duringY := len(yTexts)-len(x.out.missing(yTexts)), len(xTexts)-len(y.out.missing(xTexts))
+	chat(k)
+	waitFor(t, 30*time.Second, "the chat gets through after the flood", func() bool {
+		return x.out.has(yTexts...) && y.out.has(xTexts...)
+	})
+	close(stopSampling)
+	<-sampled
+	hwm, err := vmHWM(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peakMu.Lock()
+	rss := peakRSS
+	peakMu.Unlock()
+
+	x.out.mu.Lock()
+	outBytes, spoofed := x.out.bytes, len(x.out.rumors)
+	x.out.mu.Unlock()
+	t.Logf("flood: %d datagrams (%d failed to send) from %d ports in %v; X took %d spoofed rumors and printed %d MB; chat while flooding: X got %d/%d of Y's, Y got %d/%d of X's",
+		sent, failed, floodSources, floodTook.Round(10*time.Millisecond), spoofed, outBytes>>20, duringX, len(yTexts), duringY, len(xTexts))
+	t.Logf("X memory: VmHWM %.1f MiB (sampled peak RSS %.1f MiB, before the flood %.1f MiB); bound %d MiB",
+		float64(hwm)/(1<<20), float64(rss)/(1<<20), float64(baseline)/(1<<20), floodMemoryBound>>20)
+	if x.guiPort != 0 {
+		logCounters(t, x)
+	}
+	if sent < floodPackets {
+		t.Errorf("sent only %d of %d datagrams within %v", sent, floodPackets, floodMaxTime)
+	}
+	if hwm > floodMemoryBound {
+		t.Errorf("X's peak memory %d MiB is over the bound of %d MiB", hwm>>20, floodMemoryBound>>20)
+	}
+}
+
+// logCounters logs the node's Prometheus counters of packets: how many
+// reached it (the rest of the flood the kernel dropped) and why it dropped
+// what it did.
+func logCounters(t *testing.T, n *node) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", n.guiPort))
+	if err != nil {
+		t.Logf("GET /metrics: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Logf("GET /metrics: %s", resp.Status)
+		return
+	}
+	var lines []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "peerster_packets_") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		t.Log("no packet counters at /metrics")
+		return
+	}
+	t.Logf("X's packet counters:\n%s", strings.Join(lines, "\n"))
+}

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peerster/Peerster/store"
+)
+
+// loopbackNode describes a gossiper on 127.0.0.1 with fresh ports.
+func loopbackNode(t *testing.T, name string, extra ...string) *node {
+	n := &node{t: t, name: name, uiPort: freePort(t, "udp")}
+	n.addr = "127.0.0.1:" + strconv.Itoa(freePort(t, "udp"))
+	if hasGUI {
+		n.guiPort = freePort(t, "tcp")
+	}
+	n.args = append([]string{"-name=" + name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort)}, extra...)
+	if n.guiPort != 0 {
+		n.args = append(n.args, "-GUIPort="+strconv.Itoa(n.guiPort))
+	}
+	return n
+}
+
+func (n *node) withPeers(peers ...*node) *node {
+	var addrs []string
+	for _, p := range peers {
+		addrs = append(addrs, p.addr)
+	}
+	n.args = append(n.args, "-peers="+strings.Join(addrs, ","))
+	return n
+}
+
+// again describes the same node (name, ports, flags) for a restart.
+func (n *node) again() *node {
+	return &node{t: n.t, name: n.name, addr: n.addr, uiPort: n.uiPort, guiPort: n.guiPort, args: n.args, netns: n.netns}
+}
+
+// TestRestartKeepsHistory runs A - B - C in a line, B with -data. B is
+// killed with SIGKILL while messages are in flight, A and C talk while it is
+// down, and B restarts with the same name and folder: it must have kept all
+// it had (nothing it held comes to it again), number its next message after
+// its old ones so that A and C take it, get what it missed, and end cleanly on
+// SIGTERM with the whole history on disk.
+func TestRestartKeepsHistory(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "B-data")
+	a := loopbackNode(t, "A")
+	b := loopbackNode(t, "B", "-data="+data)
+	c := loopbackNode(t, "C")
+	a.withPeers(b)
+	b.withPeers(a, c)
+	c.withPeers(b)
+	for _, n := range []*node{a, b, c} {
+		n.start()
+	}
+
+	var all []string
+	post := func(n *node, k int) {
+		text := fmt.Sprintf("%s-%d", n.name, k)
+		n.post(text)
+		all = append(all, text)
+	}
+	for k := 1; k <= 3; k++ {
+		post(a, k)
+		post(b, k)
+		post(c, k)
+	}
+	waitFor(t, 30*time.Second, "the first 9 messages at A, B and C", func() bool {
+		return a.out.has(all...) && b.out.has(all...) && c.out.has(all...)
+	})
+
+	// Mid-conversation: A's and C's rumors are on their way when B dies.
+	post(b, 4)
+	waitFor(t, 10*time.Second, "B takes its 4th message", func() bool { return b.out.has("B-4") })
+	post(a, 4)
+	post(c, 4)
+	b.kill(syscall.SIGKILL)
+	before := b.out
+	t.Logf("B killed holding %d of %d messages", len(all)-len(before.missing(all)), len(all))
+
+	for k := 5; k <= 6; k++ {
+		post(a, k)
+		post(c, k)
+	}
+	// Long enough for A and C to monger to the dead B and time out.
+	time.Sleep(1500 * time.Millisecond)
+
+	b2 := b.again()
+	b2.start()
+	waitFor(t, 30*time.Second, "B back gets what A and C said while it was down", func() bool {
+		return b2.out.has("A-5", "A-6", "C-5", "C-6")
+	})
+	post(b2, 5)
+	waitFor(t, 30*time.Second, "A and C get B's first message after its restart", func() bool {
+		return a.out.has(all...) && c.out.has(all...)
+	})
+	for _, n := range []*node{a, c} {
+		line, _ := n.out.rumor("B", 5)
+		if !strings.HasSuffix(line, " ID 5 contents B-5") {
+			t.Errorf("%s: B's message after the restart came as %q, want ID 5", n.name, line)
+		}
+		for k := range before.rumors {
+			if _, times := n.out.rumor(k.origin, k.id); times > 1 {
+				t.Errorf("%s took %s/%d %d times", n.name, k.origin, k.id, times)
+			}
+		}
+	}
+	// Had B lost anything, A and C would have sent it again, and B would
+	// have printed it again.
+	for k := range before.rumors {
+		if line, times := b2.out.rumor(k.origin, k.id); times > 0 {
+			t.Errorf("B after restart took again what it had: %q", line)
+		}
+	}
+	for id := uint64(1); id <= 5; id++ {
+		if line, times := b2.out.rumor("B", id); times > 0 {
+			t.Errorf("B after restart took its own message back from a peer: %q", line)
+		}
+	}
+
+	if b2.guiPort != 0 {
+		checkWebLog(t, b2, all)
+	} else {
+		t.Log("gossiper has no -GUIPort: history checked on disk only")
+	}
+
+	if st := b2.kill(syscall.SIGTERM); st.ExitCode() != 0 {
+		t.Errorf("B exited with %v on SIGTERM, want 0", st)
+	}
+	checkStore(t, data, all)
+}
+
+// checkWebLog asks the node's web API for its chat log.
+func checkWebLog(t *testing.T, n *node, want []string) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/message", n.guiPort))
+	if err != nil {
+		t.Errorf("GET /message: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	var log []struct {
+		Origin string `json:"origin"`
+		ID     uint32 `json:"id"`
+		Text   string `json:"text"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&log); err != nil {
+		t.Errorf("GET /message: status %s, %v", resp.Status, err)
+		return
+	}
+	got := map[string]bool{}
+	for _, m := range log {
+		got[m.Text] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("GET /message on %s lacks %q (has %d messages)", n.name, w, len(log))
+		}
+	}
+}
+
+// checkStore reads the data folder the node left: every message, each origin
+// numbered 1, 2, 3... as sent.
+func checkStore(t *testing.T, dir string, want []string) {
+	t.Helper()
+	l, entries, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatalf("reopening the data folder: %v", err)
+	}
+	defer l.Close()
+	got := map[string]bool{}
+	for _, e := range entries {
+		if text := fmt.Sprintf("%s-%d", e.Origin, e.ID); e.Text != text {
+			t.Errorf("stored %s/%d is %q, want %q", e.Origin, e.ID, e.Text, text)
+		}
+		if got[e.Text] {
+			t.Errorf("stored %q twice", e.Text)
+		}
+		got[e.Text] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("the data folder lacks %q", w)
+		}
+	}
+	if len(entries) != len(want) {
+		t.Errorf("the data folder holds %d messages, want %d", len(entries), len(want))
+	}
+}
