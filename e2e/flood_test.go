@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -219,41 +220,56 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 		sent, failed, floodSources, floodTook.Round(10*time.Millisecond), spoofed, outBytes>>20, duringX, len(yTexts), duringY, len(xTexts))
 	t.Logf("X memory: VmHWM %.1f MiB (sampled peak RSS %.1f MiB, before the flood %.1f MiB); bound %d MiB",
 		float64(hwm)/(1<<20), float64(rss)/(1<<20), float64(baseline)/(1<<20), floodMemoryBound>>20)
-	if x.guiPort != 0 {
-		logCounters(t, x)
-	}
+	counters := packetCounters(t, x)
 	if sent < floodPackets {
 		t.Errorf("sent only %d of %d datagrams within %v", sent, floodPackets, floodMaxTime)
 	}
 	if hwm > floodMemoryBound {
 		t.Errorf("X's peak memory %d MiB is over the bound of %d MiB", hwm>>20, floodMemoryBound>>20)
 	}
+	// Chat while flooding: all but the last few messages, still in flight
+	// when the flood ended, should have got through during it.
+	if 2*duringX < len(yTexts) || 2*duringY < len(xTexts) {
+		t.Errorf("the chat stalled during the flood: X got %d of Y's %d messages, Y %d of X's %d",
+			duringX, len(yTexts), duringY, len(xTexts))
+	}
+	// No amplification: a spoofed datagram may cost X an answer, not many.
+	in, out := counters["peerster_packets_received_total"], counters["peerster_packets_sent_total"]
+	if in == 0 {
+		t.Error("X counted no packet received")
+	} else if out > in {
+		t.Errorf("X sent %.0f datagrams for the %.0f it received: the flood was amplified", out, in)
+	}
 }
 
-// logCounters logs the node's Prometheus counters of packets: how many
-// reached it (the rest of the flood the kernel dropped) and why it dropped
-// what it did.
-func logCounters(t *testing.T, n *node) {
+// packetCounters reads the node's Prometheus counters of packets, and logs
+// them: how many reached it (the rest of the flood the kernel dropped), how
+// many it sent, and why it dropped what it did.
+func packetCounters(t *testing.T, n *node) map[string]float64 {
+	t.Helper()
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", n.guiPort))
 	if err != nil {
-		t.Logf("GET /metrics: %v", err)
-		return
+		t.Fatalf("GET /metrics: %v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Logf("GET /metrics: %s", resp.Status)
-		return
+		t.Fatalf("GET /metrics: %s", resp.Status)
 	}
+	counters := map[string]float64{}
 	var lines []string
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if l := sc.Text(); strings.HasPrefix(l, "peerster_packets_") {
-			lines = append(lines, l)
+		l := sc.Text()
+		if !strings.HasPrefix(l, "peerster_packets_") {
+			continue
+		}
+		lines = append(lines, l)
+		if name, value, ok := strings.Cut(l, " "); ok {
+			if v, err := strconv.ParseFloat(value, 64); err == nil {
+				counters[name] = v
+			}
 		}
 	}
-	if len(lines) == 0 {
-		t.Log("no packet counters at /metrics")
-		return
-	}
-	t.Logf("X's packet counters:\n%s", strings.Join(lines, "\n"))
+	t.Logf("%s's packet counters:\n%s", n.name, strings.Join(lines, "\n"))
+	return counters
 }

@@ -91,10 +91,8 @@ func TestDeliveryUnderLoss(t *testing.T) {
 		n := &node{t: t, name: fmt.Sprintf("N%d", i), netns: ns, uiPort: lossUI0 + i,
 			addr: fmt.Sprintf("127.0.0.1:%d", lossGossip0+i)}
 		next := fmt.Sprintf("127.0.0.1:%d", lossGossip0+(i+1)%lossNodes)
-		n.args = []string{"-name=" + n.name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort), "-peers=" + next}
-		if hasGUI {
-			n.args = append(n.args, "-GUIPort="+strconv.Itoa(lossGUI0+i))
-		}
+		n.args = []string{"-name=" + n.name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort), "-peers=" + next,
+			"-GUIPort=" + strconv.Itoa(lossGUI0+i)}
 		nodes[i] = n
 		n.start()
 	}

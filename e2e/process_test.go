@@ -23,7 +23,6 @@ import (
 var (
 	gossiperBin string
 	clientBin   string
-	hasGUI      bool
 )
 
 func TestMain(m *testing.M) {
@@ -46,8 +45,6 @@ func TestMain(m *testing.M) {
 		}
 		gossiperBin = filepath.Join(dir, "Peerster")
 		clientBin = filepath.Join(dir, "client")
-		usage, _ := exec.Command(gossiperBin, "-h").CombinedOutput()
-		hasGUI = bytes.Contains(usage, []byte("-GUIPort"))
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -206,7 +203,7 @@ type node struct {
 	name    string
 	addr    string // gossip address
 	uiPort  int
-	guiPort int // 0 when the binary has no web server
+	guiPort int // the web server's port
 	args    []string
 	netns   string // run inside this network namespace, if set
 	out     *stdout

@@ -60,6 +60,11 @@ type Config struct {
 	// MaxPeers caps the peer list; learned peers beyond it evict the oldest
 	// learned one, and peers given at start are never evicted.
 	MaxPeers int
+	// SimpleSendsPerSecond caps, node-wide, the datagrams spent forwarding
+	// simple messages (bursts of twice that); 0 means no cap. One simple
+	// message goes to every known peer, so without it each spoofed one
+	// would make the node send up to MaxPeers datagrams.
+	SimpleSendsPerSecond float64
 }
 
 // DefaultConfig returns the handout's timings: 1 s rumor timeout and 1 s
@@ -73,6 +78,7 @@ func DefaultConfig() Config {
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   200,
 		MaxPeers:              1024,
+		SimpleSendsPerSecond:  2000,
 	}
 }
 

@@ -91,6 +91,7 @@ type Core struct {
 	aeBag    []string
 
 	simpleForwarded map[simpleKey]time.Time
+	simpleBudget    bucket
 
 	limiter *rateLimiter
 	// ownFloor is the lowest ID this node may give its next message: peers
@@ -273,6 +274,15 @@ func (c *Core) Datagram(from string, b []byte, now time.Time) Output {
 		c.drop("too-large")
 		return c.take()
 	}
+	// The cheap checks go first: decoding is most of what a packet costs.
+	if !c.limiter.allow(from, now) {
+		c.drop("rate-limited")
+		return c.take()
+	}
+	if n, ok := statusEntries(b); ok && n > MaxStatusEntries {
+		c.drop("status-too-large")
+		return c.take()
+	}
 	p, err := messages.DecodeGossip(b)
 	if err != nil {
 		c.drop("undecodable")
@@ -284,14 +294,14 @@ func (c *Core) Datagram(from string, b []byte, now time.Time) Output {
 // Packet handles a decoded packet from the peer at from.
 func (c *Core) Packet(from string, p *messages.GossipPacket, now time.Time) Output {
 	c.stats.PacketsIn++
-	return c.packet(from, p, now)
-}
-
-func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Output {
 	if !c.limiter.allow(from, now) {
 		c.drop("rate-limited")
 		return c.take()
 	}
+	return c.packet(from, p, now)
+}
+
+func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Output {
 	if from == c.cfg.Addr {
 		c.drop("from-self")
 		return c.take()
@@ -340,11 +350,19 @@ func (c *Core) onSimple(from string, m *messages.SimpleMessage, now time.Time) {
 	if !c.mayForwardSimple(newSimpleKey(m.OriginalName, m.Contents, relay), now) {
 		return
 	}
-	fwd := &messages.SimpleMessage{OriginalName: m.OriginalName, RelayPeerAddr: c.cfg.Addr, Contents: m.Contents}
+	var to []string
 	for _, p := range c.peers.addrs {
 		if p != relay && p != from {
-			c.send(p, &messages.GossipPacket{Simple: fwd})
+			to = append(to, p)
 		}
+	}
+	if rate := c.cfg.SimpleSendsPerSecond; rate > 0 && !c.simpleBudget.take(float64(len(to)), rate, now) {
+		c.drop("simple-send-budget")
+		return
+	}
+	fwd := &messages.SimpleMessage{OriginalName: m.OriginalName, RelayPeerAddr: c.cfg.Addr, Contents: m.Contents}
+	for _, p := range to {
+		c.send(p, &messages.GossipPacket{Simple: fwd})
 	}
 }
 

@@ -619,3 +619,34 @@ func TestStatusAlwaysFitsADatagram(t *testing.T) {
 		t.Fatalf("status of %d bytes (%v)", len(b), err)
 	}
 }
+
+// Each simple message goes to every peer; the node-wide budget keeps spoofed
+// ones from turning one datagram into a thousand.
+func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
+	peers := make([]string, 100)
+	for i := range peers {
+		peers[i] = fmt.Sprintf("127.0.0.1:%d", 6000+i)
+	}
+	c, _ := newTestCore(true, peers...)
+	c.cfg.SimpleSendsPerSecond = 500
+	c.limiter = newRateLimiter(0)
+	sent, printed := 0, 0
+	for i := range 50 {
+		out := c.Packet(p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
+			OriginalName: "X", RelayPeerAddr: p2, Contents: fmt.Sprint("spoof ", i)}}, t0)
+		sent += len(out.Sends)
+		if len(out.Lines) == 2 {
+			printed++
+		}
+	}
+	// A burst of twice the rate: ten messages to the 100 peers (p2 is the relay).
+	if printed != 50 || sent != 10*len(peers) || c.Stats().Dropped["simple-send-budget"] != 40 {
+		t.Fatalf("printed %d of 50, sent %d datagrams, dropped %v; want all printed, %d sent",
+			printed, sent, c.Stats().Dropped, 10*len(peers))
+	}
+	out := c.Packet(p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
+		OriginalName: "X", RelayPeerAddr: p2, Contents: "later"}}, t0.Add(time.Second))
+	if len(out.Sends) != len(peers) {
+		t.Fatalf("a second later %d datagrams sent, want %d", len(out.Sends), len(peers))
+	}
+}

@@ -40,6 +40,23 @@ func newRateLimiter(rate float64) *rateLimiter {
 	return &rateLimiter{rate: rate, buckets: map[string]*bucket{}}
 }
 
+func newBucket(rate float64, now time.Time) *bucket {
+	return &bucket{tokens: 2 * rate, last: now}
+}
+
+// take takes n tokens, if the bucket has them, refilling it at rate first.
+func (b *bucket) take(n, rate float64, now time.Time) bool {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = min(2*rate, b.tokens+d.Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens < n {
+		return false
+	}
+	b.tokens -= n
+	return true
+}
+
 // allow takes a token from source's bucket, if it has one.
 func (l *rateLimiter) allow(source string, now time.Time) bool {
 	if l.rate <= 0 {
@@ -50,18 +67,10 @@ func (l *rateLimiter) allow(source string, now time.Time) bool {
 		if len(l.buckets) >= maxSources {
 			l.evict(now)
 		}
-		b = &bucket{tokens: 2 * l.rate, last: now}
+		b = newBucket(l.rate, now)
 		l.buckets[source] = b
 	}
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = min(2*l.rate, b.tokens+d.Seconds()*l.rate)
-		b.last = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.take(1, l.rate, now)
 }
 
 // evict forgets the sources whose buckets are full again (they have been

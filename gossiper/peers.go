@@ -9,6 +9,9 @@ type peerList struct {
 	known     map[string]bool
 	bootstrap map[string]bool
 	max       int
+	// printed caches the PEERS line, which every packet prints and which
+	// runs to 16 KB with a full list.
+	printed string
 }
 
 func newPeerList(max int) *peerList {
@@ -34,6 +37,7 @@ func (p *peerList) add(addr string, bootstrap bool) bool {
 	}
 	p.addrs = append(p.addrs, addr)
 	p.known[addr] = true
+	p.printed = ""
 	if bootstrap {
 		p.bootstrap[addr] = true
 	}
@@ -45,10 +49,10 @@ func (p *peerList) has(addr string) bool { return p.known[addr] }
 func (p *peerList) len() int { return len(p.addrs) }
 
 func (p *peerList) line() string {
-	if len(p.addrs) == 0 {
-		return "PEERS"
+	if p.printed == "" {
+		p.printed = strings.TrimSpace("PEERS " + strings.Join(p.addrs, ","))
 	}
-	return "PEERS " + strings.Join(p.addrs, ",")
+	return p.printed
 }
 
 func (p *peerList) list() []string { return append([]string(nil), p.addrs...) }
