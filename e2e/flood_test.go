@@ -31,10 +31,15 @@ const (
 type floodMaker struct {
 	rng      *rand.Rand
 	statuses [][]byte
+	// relays are the addresses spoofed simple messages name as their relay.
+	// The node learns them as peers and sends to them, so they must be the
+	// flood's own sockets: any other port on the machine may be another
+	// test's node.
+	relays []string
 }
 
-func newFloodMaker(t *testing.T) *floodMaker {
-	f := &floodMaker{rng: rand.New(rand.NewPCG(438, 100000))}
+func newFloodMaker(t *testing.T, relays []string) *floodMaker {
+	f := &floodMaker{rng: rand.New(rand.NewPCG(438, 100000)), relays: relays}
 	for _, size := range []int{1000, 1024, 1025, 2000, 3000, 5000} {
 		s := &messages.StatusPacket{}
 		for range size {
@@ -95,7 +100,7 @@ func (f *floodMaker) packet(i int) []byte {
 		}
 		p = &messages.GossipPacket{Status: s}
 	default:
-		p = &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: f.name(), RelayPeerAddr: fmt.Sprintf("127.0.0.1:%d", 1+f.rng.IntN(65535)), Contents: f.name()}}
+		p = &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: f.name(), RelayPeerAddr: f.relays[f.rng.IntN(len(f.relays))], Contents: f.name()}}
 	}
 	b, err := p.Encode()
 	if err != nil {
@@ -172,7 +177,11 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 
 	floodDone := make(chan struct{})
 	var sent, failed int
-	f := newFloodMaker(t)
+	var relays []string
+	for _, c := range socks {
+		relays = append(relays, c.LocalAddr().String())
+	}
+	f := newFloodMaker(t, relays)
 	start := time.Now()
 	go func() {
 		defer close(floodDone)
