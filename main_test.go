@@ -44,11 +44,11 @@ func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
 }
 
 func TestFlagsParse(t *testing.T) {
-	o, err := parseFlags([]string{"-UIPort=10000", "-gossipAddr=127.0.0.1:5000", "-name=nodeA", "-peers=127.0.0.1:5001,127.0.0.1:5000,10.1.1.7:5002", "-simple"}, &bytes.Buffer{})
+	o, err := parseFlags([]string{"-UIPort=10000", "-gossipAddr=127.0.0.1:5000", "-name=nodeA", "-peers=127.0.0.1:5001,127.0.0.1:5000,127.1.1.7:5002", "-simple"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.uiAddr != "127.0.0.1:10000" || o.cfg.Name != "nodeA" || !o.cfg.Simple || strings.Join(o.cfg.Peers, ",") != "127.0.0.1:5001,10.1.1.7:5002" {
+	if o.uiAddr != "127.0.0.1:10000" || o.cfg.Name != "nodeA" || !o.cfg.Simple || strings.Join(o.cfg.Peers, ",") != "127.0.0.1:5001,127.1.1.7:5002" {
 		t.Fatalf("parsed %+v", o)
 	}
 }

@@ -55,15 +55,15 @@ func TestWebFlagsParse(t *testing.T) {
 	}
 }
 
-// TestRunAsGossiper is not a test: with PEERSTER_RUN_MAIN=1 the tests below
-// run this test binary with it alone and the gossiper's arguments after
-// "--", which makes the binary a gossiper they can stop with a signal as a
-// user would.
-func TestRunAsGossiper(t *testing.T) {
-	if os.Getenv("PEERSTER_RUN_MAIN") != "1" {
-		t.Skip("only runs as a child process of the tests of the web flags")
+// TestMain makes this test binary a gossiper when PEERSTER_RUN_MAIN=1, with
+// the gossiper's arguments after "--", so that the tests of the web flags can
+// start one and stop it with a signal as a user would.
+func TestMain(m *testing.M) {
+	if os.Getenv("PEERSTER_RUN_MAIN") == "1" {
+		flag.Parse()
+		os.Exit(run(flag.Args(), os.Stdout, os.Stderr))
 	}
-	os.Exit(run(flag.Args(), os.Stdout, os.Stderr))
+	os.Exit(m.Run())
 }
 
 // gossiperProcess is this binary run as a gossiper.
@@ -78,7 +78,7 @@ func startGossiper(t *testing.T, args ...string) *gossiperProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"-test.run=^TestRunAsGossiper$", "--"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"--"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	p.cmd.Env = append(os.Environ(), "PEERSTER_RUN_MAIN=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

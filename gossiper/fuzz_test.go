@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -244,30 +243,23 @@ func dump(p *messages.GossipPacket) string {
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus files in testdata/fuzz")
 
-// TestWriteSeedCorpus rewrites the committed seed corpus when run with
-// -write-corpus: every seed packet from a known peer, and the ones that
-// matter most also from a stranger, from the node itself and in simple mode.
-func TestWriteSeedCorpus(t *testing.T) {
-	if !*writeCorpus {
-		t.Skip("run with -write-corpus to rewrite testdata/fuzz/FuzzNodePacket")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzNodePacket")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, sel byte, b []byte) {
-		content := fmt.Sprintf("go test fuzz v1\nbyte(%q)\n[]byte(%q)\n", sel, b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+// TestSeedCorpus checks the committed seed corpus against the seeds, or
+// rewrites it with -write-corpus: every seed packet from a known peer, and
+// the ones that matter most also from a stranger, from the node itself and
+// in simple mode.
+func TestSeedCorpus(t *testing.T) {
+	files := map[string]string{}
+	add := func(name string, sel byte, b []byte) {
+		files[name] = fmt.Sprintf("go test fuzz v1\nbyte(%q)\n[]byte(%q)\n", sel, b)
 	}
 	packets := fuzzseed.Packets()
 	for name, b := range packets {
-		write(name, 0, b)
+		add(name, 0, b)
 	}
 	for _, name := range []string{"rumor-new-origin", "status-behind", "simple-handout", "several-all-three"} {
-		write(name+"-from-stranger", 3, packets[name])
-		write(name+"-from-self", 4, packets[name])
-		write(name+"-simple-mode", 0x80, packets[name])
+		add(name+"-from-stranger", 3, packets[name])
+		add(name+"-from-self", 4, packets[name])
+		add(name+"-simple-mode", 0x80, packets[name])
 	}
+	fuzzseed.SyncCorpus(t, filepath.Join("testdata", "fuzz", "FuzzNodePacket"), files, *writeCorpus)
 }

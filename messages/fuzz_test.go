@@ -3,7 +3,6 @@ package messages_test
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -52,20 +51,12 @@ func dump(p *messages.GossipPacket) string {
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus files in testdata/fuzz")
 
-// TestWriteSeedCorpus rewrites the committed seed corpus when run with
-// -write-corpus; CI only runs the files through the fuzz target.
-func TestWriteSeedCorpus(t *testing.T) {
-	if !*writeCorpus {
-		t.Skip("run with -write-corpus to rewrite testdata/fuzz/FuzzDecodeGossip")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzDecodeGossip")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+// TestSeedCorpus checks the committed seed corpus against the seeds, or
+// rewrites it with -write-corpus.
+func TestSeedCorpus(t *testing.T) {
+	files := map[string]string{}
 	for name, b := range fuzzseed.Packets() {
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[name] = fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
 	}
+	fuzzseed.SyncCorpus(t, filepath.Join("testdata", "fuzz", "FuzzDecodeGossip"), files, *writeCorpus)
 }

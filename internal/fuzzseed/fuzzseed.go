@@ -7,7 +7,10 @@ package fuzzseed
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/peerster/Peerster/messages"
 )
@@ -117,4 +120,30 @@ func Packets() map[string][]byte {
 		seeds[fmt.Sprintf("garbage-%d", i)] = g
 	}
 	return seeds
+}
+
+// SyncCorpus keeps a fuzz target's committed seed corpus in dir equal to
+// files (file name to contents): with write it writes them, else it fails tb
+// for each file that is missing or differs, so that a change to the seeds
+// cannot go unnoticed while CI runs the old ones.
+func SyncCorpus(tb testing.TB, dir string, files map[string]string, write bool) {
+	tb.Helper()
+	if write {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for name, want := range files {
+		path := filepath.Join(dir, name)
+		if write {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				tb.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != want {
+			tb.Errorf("seed %s is missing or out of date (%v); rewrite the corpus with go test -run SeedCorpus -write-corpus", path, err)
+		}
+	}
 }
