@@ -46,6 +46,10 @@ type Config struct {
 	ProbeTimeout time.Duration
 	// AntiEntropyInterval is the period of the status sent to one peer.
 	AntiEntropyInterval time.Duration
+	// CatchUpTimeout is how long a node that is being sent messages it
+	// lacks waits for the next one before asking again with its status;
+	// 0 leaves a stalled exchange to anti-entropy.
+	CatchUpTimeout time.Duration
 	// RumorFreshness is how long after a node last accepted a rumor an
 	// exchange that ends in sync may still go on mongering it. Past it, a
 	// node at rest sends only its anti-entropy status.
@@ -74,6 +78,7 @@ func DefaultConfig() Config {
 		MongerTimeout:         time.Second,
 		ProbeTimeout:          500 * time.Millisecond,
 		AntiEntropyInterval:   time.Second,
+		CatchUpTimeout:        250 * time.Millisecond,
 		RumorFreshness:        10 * time.Second,
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   200,

@@ -21,6 +21,8 @@ type Timer struct {
 	After time.Duration
 	// Probe marks the wait for an answer to an anti-entropy status.
 	Probe bool
+	// CatchUp marks the wait for the next rumor from a peer that has more.
+	CatchUp bool
 }
 
 // Output is what one event asks the runtime to do: keep Accepted (the rumors
@@ -92,6 +94,7 @@ type Core struct {
 
 	simpleForwarded map[simpleKey]time.Time
 	simpleBudget    bucket
+	catchUps        map[string]*catchUp
 
 	limiter *rateLimiter
 	// ownFloor is the lowest ID this node may give its next message: peers
@@ -117,6 +120,7 @@ func NewCore(cfg Config, rng Random) *Core {
 		sessions:        map[string]session{},
 		probes:          map[string]uint64{},
 		simpleForwarded: map[simpleKey]time.Time{},
+		catchUps:        map[string]*catchUp{},
 		stats:           Stats{Dropped: map[string]uint64{}},
 		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
 		ahead:           map[Posted]string{},
@@ -429,6 +433,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	c.print(c.peers.line())
 	c.sendStatus(from)
 	c.probe(from)
+	c.awaitCatchUp(from, true)
 	if to, ok := c.pickPeer(from); ok {
 		c.monger(to, r)
 	}
@@ -457,6 +462,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	}
 	c.print(b.String())
 	c.print(c.peers.line())
+	c.noteAhead(from, theirs)
 
 	sess := c.sessions[from]
 	delete(c.sessions, from)
@@ -509,6 +515,12 @@ func (c *Core) goOn(peer string, r *messages.RumorMessage, now time.Time, retry 
 // was not acknowledged may be retried with the same peer; a silent answer to
 // an anti-entropy status means the peer was in sync.
 func (c *Core) Timeout(t Timer, now time.Time) Output {
+	if t.CatchUp {
+		if cu := c.catchUps[t.Peer]; cu != nil && cu.seq == t.Seq {
+			c.awaitCatchUp(t.Peer, false)
+		}
+		return c.take()
+	}
 	if t.Probe {
 		if seq, ok := c.probes[t.Peer]; ok && seq == t.Seq {
 			delete(c.probes, t.Peer)
@@ -649,4 +661,75 @@ func printable(s string) string {
 		return s
 	}
 	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
+
+// catchUp follows a peer whose status showed messages this node lacks, while
+// the peer sends them one at a time. Each step is a rumor and a status; on a
+// lossy link one of them is often lost, and the exchange would stall until
+// the next anti-entropy round. Asking again after a short silence keeps it
+// going.
+type catchUp struct {
+	want   map[string]uint32 // origin: the peer's next ID, where ours is lower
+	seq    uint64
+	stalls int // statuses sent again since the peer last sent a rumor
+}
+
+const (
+	// maxCatchUps caps the peers followed at once.
+	maxCatchUps = 16
+	// maxCatchUpStalls is how often a node asks a silent peer again.
+	maxCatchUpStalls = 3
+)
+
+// noteAhead records what the peer's status shows it has beyond this node.
+func (c *Core) noteAhead(peer string, theirs map[string]uint32) {
+	if c.cfg.CatchUpTimeout <= 0 {
+		return
+	}
+	want := map[string]uint32{}
+	for o, n := range theirs {
+		if _, known := c.texts[o]; o != "" && n > c.next(o) && (known || len(c.origins) < MaxOrigins) {
+			want[o] = n
+		}
+	}
+	cu := c.catchUps[peer]
+	switch {
+	case len(want) == 0:
+		delete(c.catchUps, peer)
+	case cu != nil:
+		cu.want = want
+	case len(c.catchUps) < maxCatchUps:
+		c.catchUps[peer] = &catchUp{want: want}
+	}
+}
+
+// awaitCatchUp waits for the next rumor from a peer that has more, after the
+// peer sent one (progress) or after a silence, when it asks again. Only a
+// peer that has sent a rumor this node took is followed, so a status alone,
+// perhaps spoofed, never makes the node send more than its one answer.
+func (c *Core) awaitCatchUp(peer string, progress bool) {
+	cu := c.catchUps[peer]
+	if cu == nil {
+		return
+	}
+	lacks := false
+	for o, n := range cu.want {
+		if n > c.next(o) {
+			lacks = true
+			break
+		}
+	}
+	if !lacks || !c.peers.has(peer) || (!progress && cu.stalls >= maxCatchUpStalls) {
+		delete(c.catchUps, peer)
+		return
+	}
+	if progress {
+		cu.stalls = 0
+	} else {
+		cu.stalls++
+		c.sendStatus(peer)
+	}
+	c.timerSeq++
+	cu.seq = c.timerSeq
+	c.out.Timers = append(c.out.Timers, Timer{Peer: peer, Seq: cu.seq, After: c.cfg.CatchUpTimeout, CatchUp: true})
 }

@@ -650,3 +650,68 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 		t.Fatalf("a second later %d datagrams sent, want %d", len(out.Sends), len(peers))
 	}
 }
+
+// catchUpTimer returns the catch-up timer out arms, if any.
+func catchUpTimer(out Output) (Timer, bool) {
+	for _, tm := range out.Timers {
+		if tm.CatchUp {
+			return tm, true
+		}
+	}
+	return Timer{}, false
+}
+
+// A node that is being sent what it lacks, one rumor at a time, asks again
+// when the next one does not come: on a lossy link the exchange goes on
+// instead of waiting for anti-entropy.
+func TestStalledCatchUpAsksAgain(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	c.Packet(p1, status("F", 4), t0) // p1 has F/1..F/3; we ask
+	out := c.Packet(p1, rumor("F", 1, "one"), t0)
+	tm, ok := catchUpTimer(out)
+	if !ok || tm.Peer != p1 || tm.After != c.cfg.CatchUpTimeout {
+		t.Fatalf("no catch-up timer for p1 after F/1: %+v", out.Timers)
+	}
+	// F/2 was lost: the node asks again, up to maxCatchUpStalls times.
+	for range maxCatchUpStalls {
+		out = c.Timeout(tm, t0.Add(time.Second))
+		wantSends(t, out, Send{p1, status("F", 2)})
+		if tm, ok = catchUpTimer(out); !ok {
+			t.Fatal("no timer armed after asking again")
+		}
+	}
+	out = c.Timeout(tm, t0.Add(2*time.Second))
+	if len(out.Sends)+len(out.Timers) != 0 {
+		t.Fatalf("a silent peer was asked more than %d times: %+v", maxCatchUpStalls, out)
+	}
+	// Progress starts the count again; the last message ends the catch-up.
+	c.Packet(p1, status("F", 4), t0.Add(3*time.Second))
+	out = c.Packet(p1, rumor("F", 2, "two"), t0.Add(3*time.Second))
+	tm, ok = catchUpTimer(out)
+	if !ok {
+		t.Fatal("no catch-up timer after F/2")
+	}
+	stale := tm
+	out = c.Packet(p1, rumor("F", 3, "three"), t0.Add(3*time.Second))
+	if _, ok := catchUpTimer(out); ok {
+		t.Fatal("catch-up timer armed with nothing left to get")
+	}
+	if out := c.Timeout(stale, t0.Add(4*time.Second)); len(out.Sends) != 0 {
+		t.Fatalf("a timer of an ended catch-up sent %s", describeSends(out.Sends))
+	}
+}
+
+// A status alone, which anyone can spoof, costs one answer: only a peer that
+// has sent a rumor the node took is asked again.
+func TestStatusAloneStartsNoCatchUp(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	out := c.Packet(p2, status("F", 1000), t0)
+	wantSends(t, out, Send{p2, status()})
+	if _, ok := catchUpTimer(out); ok {
+		t.Fatal("a status alone armed a catch-up timer")
+	}
+	// A rumor from another peer does not start one for p2 either.
+	if _, ok := catchUpTimer(c.Packet(p1, rumor("F", 1, "one"), t0)); ok {
+		t.Fatal("a rumor from p1 armed a catch-up timer for p2")
+	}
+}
