@@ -295,16 +295,6 @@ func (c *Core) Datagram(from string, b []byte, now time.Time) Output {
 	return c.packet(from, p, now)
 }
 
-// Packet handles a decoded packet from the peer at from.
-func (c *Core) Packet(from string, p *messages.GossipPacket, now time.Time) Output {
-	c.stats.PacketsIn++
-	if !c.limiter.allow(from, now) {
-		c.drop("rate-limited")
-		return c.take()
-	}
-	return c.packet(from, p, now)
-}
-
 func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Output {
 	if from == c.cfg.Addr {
 		c.drop("from-self")
@@ -462,7 +452,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	}
 	c.print(b.String())
 	c.print(c.peers.line())
-	c.noteAhead(from, theirs)
+	lacks := c.noteAhead(from, theirs)
 
 	sess := c.sessions[from]
 	delete(c.sessions, from)
@@ -475,12 +465,10 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 			return
 		}
 	}
-	for o, want := range theirs {
-		if o != "" && want > c.next(o) {
-			delete(c.probes, from)
-			c.sendStatus(from)
-			return
-		}
+	if lacks {
+		delete(c.probes, from)
+		c.sendStatus(from)
+		return
 	}
 	c.print("IN SYNC WITH " + from)
 	c.goOn(from, sess.rumor, now, false)
@@ -681,16 +669,25 @@ const (
 	maxCatchUpStalls = 3
 )
 
-// noteAhead records what the peer's status shows it has beyond this node.
-func (c *Core) noteAhead(peer string, theirs map[string]uint32) {
-	if c.cfg.CatchUpTimeout <= 0 {
-		return
-	}
-	want := map[string]uint32{}
+// noteAhead reports whether the peer's status shows messages this node
+// lacks, and records those it can take, to follow the peer while it sends
+// them.
+func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
+	var want map[string]uint32
 	for o, n := range theirs {
-		if _, known := c.texts[o]; o != "" && n > c.next(o) && (known || len(c.origins) < MaxOrigins) {
+		if o == "" || n <= c.next(o) {
+			continue
+		}
+		lacks = true
+		if _, known := c.texts[o]; known || len(c.origins) < MaxOrigins {
+			if want == nil {
+				want = map[string]uint32{}
+			}
 			want[o] = n
 		}
+	}
+	if c.cfg.CatchUpTimeout <= 0 {
+		return lacks
 	}
 	cu := c.catchUps[peer]
 	switch {
@@ -701,6 +698,7 @@ func (c *Core) noteAhead(peer string, theirs map[string]uint32) {
 	case len(c.catchUps) < maxCatchUps:
 		c.catchUps[peer] = &catchUp{want: want}
 	}
+	return lacks
 }
 
 // awaitCatchUp waits for the next rumor from a peer that has more, after the

@@ -41,6 +41,16 @@ func newTestCore(simple bool, peers ...string) (*Core, *script) {
 	return NewCore(cfg, rng), rng
 }
 
+// receive hands c a packet from the peer at from as it arrives on the wire,
+// encoded, so that the tests take the datagrams' path.
+func receive(c *Core, from string, p *messages.GossipPacket, now time.Time) Output {
+	b, err := p.Encode()
+	if err != nil {
+		panic(fmt.Sprintf("encoding %+v: %v", p, err))
+	}
+	return c.Datagram(from, b, now)
+}
+
 func rumor(origin string, id uint32, text string) *messages.GossipPacket {
 	return &messages.GossipPacket{Rumor: &messages.RumorMessage{Origin: origin, ID: id, Text: text}}
 }
@@ -127,7 +137,7 @@ func TestClientMessageRefusesBadText(t *testing.T) {
 
 func TestNewRumorIsPrintedAckedAndMongeredToAnotherPeer(t *testing.T) {
 	c, _ := newTestCore(false, p1, p2)
-	out := c.Packet(p3, rumor("E", 1, "Weather_is_clear"), t0)
+	out := receive(c, p3, rumor("E", 1, "Weather_is_clear"), t0)
 	wantLines(t, out,
 		"RUMOR origin E from "+p3+" ID 1 contents Weather_is_clear",
 		"PEERS "+p1+","+p2+","+p3,
@@ -137,7 +147,7 @@ func TestNewRumorIsPrintedAckedAndMongeredToAnotherPeer(t *testing.T) {
 
 func TestRumorFromOnlyPeerIsNotSentBack(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	out := c.Packet(p1, rumor("E", 1, "x"), t0)
+	out := receive(c, p1, rumor("E", 1, "x"), t0)
 	wantSends(t, out, Send{p1, status("E", 2)})
 	for _, l := range out.Lines {
 		if strings.HasPrefix(l, "MONGERING") {
@@ -148,13 +158,13 @@ func TestRumorFromOnlyPeerIsNotSentBack(t *testing.T) {
 
 func TestRumorsAreTakenOnlyInSequence(t *testing.T) {
 	c, _ := newTestCore(false, p1, p2)
-	c.Packet(p1, rumor("E", 1, "one"), t0)
+	receive(c, p1, rumor("E", 1, "one"), t0)
 
-	out := c.Packet(p2, rumor("E", 1, "one"), t0) // held already
+	out := receive(c, p2, rumor("E", 1, "one"), t0) // held already
 	wantLines(t, out)
 	wantSends(t, out, Send{p2, status("E", 2)})
 
-	out = c.Packet(p2, rumor("E", 3, "three"), t0) // a gap: not stored
+	out = receive(c, p2, rumor("E", 3, "three"), t0) // a gap: not stored
 	wantLines(t, out)
 	wantSends(t, out, Send{p2, status("E", 2)})
 
@@ -169,10 +179,10 @@ func TestRumorsAreTakenOnlyInSequence(t *testing.T) {
 
 func TestStatusShowingPeerLacksSendsOldestFirst(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
-	c.Packet(p1, rumor("E", 2, "e2"), t0)
-	c.Packet(p1, rumor("B", 1, "b1"), t0)
-	out := c.Packet(p2, status("B", 1, "E", 2), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
+	receive(c, p1, rumor("E", 2, "e2"), t0)
+	receive(c, p1, rumor("B", 1, "b1"), t0)
+	out := receive(c, p2, status("B", 1, "E", 2), t0)
 	wantLines(t, out,
 		"STATUS from "+p2+" peer B nextID 1 peer E nextID 2",
 		"PEERS "+p1+","+p2,
@@ -185,8 +195,8 @@ func TestStatusShowingPeerLacksSendsOldestFirst(t *testing.T) {
 
 func TestStatusShowingWeLackAsksWithOurStatus(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
-	out := c.Packet(p1, status("E", 2, "G", 4), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
+	out := receive(c, p1, status("E", 2, "G", 4), t0)
 	wantSends(t, out, Send{p1, status("E", 2)})
 	for _, l := range out.Lines {
 		if strings.HasPrefix(l, "IN SYNC") {
@@ -198,9 +208,9 @@ func TestStatusShowingWeLackAsksWithOurStatus(t *testing.T) {
 func TestInSyncStatusFlipsCoinAndNeverAnswersWithStatus(t *testing.T) {
 	for _, coin := range []int{0, 1} {
 		c, rng := newTestCore(false, p1, p2, p3)
-		c.Packet(p1, rumor("E", 1, "e1"), t0)
+		receive(c, p1, rumor("E", 1, "e1"), t0)
 		rng.draws = []int{coin, 1} // the coin, then the second of the peers other than p2
-		out := c.Packet(p2, status("E", 2), t0.Add(time.Second))
+		out := receive(c, p2, status("E", 2), t0.Add(time.Second))
 		lines := []string{"STATUS from " + p2 + " peer E nextID 2", "PEERS " + p1 + "," + p2 + "," + p3, "IN SYNC WITH " + p2}
 		if coin == 0 {
 			wantLines(t, out, lines...)
@@ -214,28 +224,28 @@ func TestInSyncStatusFlipsCoinAndNeverAnswersWithStatus(t *testing.T) {
 
 func TestInSyncWithOnlyPeerSendsNothing(t *testing.T) {
 	c, rng := newTestCore(false, p1)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
 	rng.draws = []int{1}
-	out := c.Packet(p1, status("E", 2), t0)
+	out := receive(c, p1, status("E", 2), t0)
 	wantSends(t, out)
 }
 
 func TestStaleRumorIsNotMongeredAfterSync(t *testing.T) {
 	c, rng := newTestCore(false, p1, p2)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
 	rng.draws = []int{1}
 	// p1 sent us E/1; its status ends no exchange of ours, and E/1 is stale.
-	out := c.Packet(p1, status("E", 2), t0.Add(c.cfg.RumorFreshness))
+	out := receive(c, p1, status("E", 2), t0.Add(c.cfg.RumorFreshness))
 	wantSends(t, out)
 }
 
 func TestMongeringEndsInSyncContinuesWithThatRumor(t *testing.T) {
 	c, rng := newTestCore(false, p1, p2)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
 	_, _, _ = c.Client("mine", t0) // mongers A/1 to p1 (first draw 0)
 	// Much later p1 acknowledges: the rumor we sent it goes on, fresh or not.
 	rng.draws = []int{1}
-	out := c.Packet(p1, status("E", 2, "A", 2), t0.Add(time.Hour))
+	out := receive(c, p1, status("E", 2, "A", 2), t0.Add(time.Hour))
 	wantSends(t, out, Send{p2, rumor("A", 1, "mine")})
 }
 
@@ -253,7 +263,7 @@ func TestRumorTimeout(t *testing.T) {
 		t.Fatal("a timer that fired already acted again")
 	}
 	// p2 answers before its timer: the timer does nothing.
-	c.Packet(p2, status("A", 2), t0)
+	receive(c, p2, status("A", 2), t0)
 	if out := c.Timeout(out.Timers[0], t0.Add(2*time.Second)); len(out.Sends)+len(out.Lines) > 0 {
 		t.Fatalf("timer of an answered rumor acted: %+v", out)
 	}
@@ -286,7 +296,7 @@ func TestAntiEntropyVisitsEveryPeerEachRound(t *testing.T) {
 
 func TestSilenceAfterStatusIsInSync(t *testing.T) {
 	c, rng := newTestCore(false, p1, p2)
-	c.Packet(p1, rumor("E", 1, "e1"), t0)
+	receive(c, p1, rumor("E", 1, "e1"), t0)
 	out := c.Tick(t0)
 	to := out.Sends[0].To
 	var probe Timer
@@ -309,7 +319,7 @@ func TestSilenceAfterStatusIsInSync(t *testing.T) {
 	// A peer that answers with a status it differs by ends the probe.
 	out = c.Tick(t0)
 	probe = out.Timers[len(out.Timers)-1]
-	c.Packet(probe.Peer, status(), t0) // lacks E: we monger to it
+	receive(c, probe.Peer, status(), t0) // lacks E: we monger to it
 	rng.draws = []int{1}
 	if out := c.Timeout(probe, t0.Add(time.Second)); len(out.Sends) > 0 {
 		t.Fatalf("answered probe still flipped: %s", describeSends(out.Sends))
@@ -321,14 +331,14 @@ func TestNeverListsOrSendsToItself(t *testing.T) {
 	if got := c.Peers(); !reflect.DeepEqual(got, []string{p1}) {
 		t.Fatalf("peers = %v", got)
 	}
-	if out := c.Packet(self, rumor("X", 1, "x"), t0); len(out.Sends)+len(out.Lines) > 0 {
+	if out := receive(c, self, rumor("X", 1, "x"), t0); len(out.Sends)+len(out.Lines) > 0 {
 		t.Fatalf("handled a packet from its own address: %+v", out)
 	}
 	if err := c.AddPeer(self); err == nil {
 		t.Fatal("added its own address")
 	}
 	rng.draws = []int{1, 1, 1}
-	for _, out := range []Output{c.Packet(p1, rumor("E", 1, "e"), t0), c.Tick(t0), c.Packet(p1, status("E", 2), t0)} {
+	for _, out := range []Output{receive(c, p1, rumor("E", 1, "e"), t0), c.Tick(t0), receive(c, p1, status("E", 2), t0)} {
 		for _, s := range out.Sends {
 			if s.To == self {
 				t.Fatalf("sent to itself: %s", describeSends(out.Sends))
@@ -355,7 +365,7 @@ func TestMalformedPacketsAreDroppedAndCounted(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := newTestCore(false, p1)
-			out := c.Packet(p2, tc.pkt, t0)
+			out := receive(c, p2, tc.pkt, t0)
 			if len(out.Sends)+len(out.Lines)+len(out.Accepted) > 0 {
 				t.Fatalf("acted on it: %+v", out)
 			}
@@ -380,8 +390,8 @@ func TestMalformedPacketsAreDroppedAndCounted(t *testing.T) {
 
 func TestPeersArePrintedInTheOrderLearned(t *testing.T) {
 	c, _ := newTestCore(false, p2)
-	c.Packet(p3, status(), t0)
-	out := c.Packet(p1, status(), t0)
+	receive(c, p3, status(), t0)
+	out := receive(c, p1, status(), t0)
 	if out.Lines[1] != "PEERS "+p2+","+p3+","+p1 {
 		t.Fatalf("got %q", out.Lines[1])
 	}
@@ -389,9 +399,9 @@ func TestPeersArePrintedInTheOrderLearned(t *testing.T) {
 
 func TestStatusLineFormat(t *testing.T) {
 	c, _ := newTestCore(false)
-	out := c.Packet(p1, status("E", 2, "B", 1), t0)
+	out := receive(c, p1, status("E", 2, "B", 1), t0)
 	wantLines(t, out, "STATUS from "+p1+" peer E nextID 2 peer B nextID 1", "PEERS "+p1)
-	out = c.Packet(p1, status(), t0)
+	out = receive(c, p1, status(), t0)
 	if out.Lines[0] != "STATUS from "+p1 {
 		t.Fatalf("empty status printed %q", out.Lines[0])
 	}
@@ -399,7 +409,7 @@ func TestStatusLineFormat(t *testing.T) {
 
 func TestTextWithNewlinesStaysOnOneLine(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	out := c.Packet(p1, rumor("E", 1, "two\nlines\r"), t0)
+	out := receive(c, p1, rumor("E", 1, "two\nlines\r"), t0)
 	if out.Lines[0] != `RUMOR origin E from `+p1+` ID 1 contents two\nlines\r` {
 		t.Fatalf("got %q", out.Lines[0])
 	}
@@ -427,10 +437,10 @@ func TestOwnOriginFromPeersMovesCounterOn(t *testing.T) {
 	// A node that lost its history learns its old messages back in order,
 	// and its next message takes the ID after them.
 	c, _ := newTestCore(false, p1)
-	out := c.Packet(p1, status("A", 3), t0)
+	out := receive(c, p1, status("A", 3), t0)
 	wantSends(t, out, Send{p1, status()})
-	c.Packet(p1, rumor("A", 1, "old1"), t0)
-	c.Packet(p1, rumor("A", 2, "old2"), t0)
+	receive(c, p1, rumor("A", 1, "old1"), t0)
+	receive(c, p1, rumor("A", 2, "old2"), t0)
 	if _, posted, _ := c.Client("new", t0); posted.ID != 3 {
 		t.Fatalf("next own ID = %d, want 3", posted.ID)
 	}
@@ -438,7 +448,7 @@ func TestOwnOriginFromPeersMovesCounterOn(t *testing.T) {
 
 func TestEmptyRumorIsGossipedButNotLogged(t *testing.T) {
 	c, _ := newTestCore(false, p1, p2)
-	out := c.Packet(p1, rumor("R", 1, ""), t0)
+	out := receive(c, p1, rumor("R", 1, ""), t0)
 	if len(out.Accepted) != 1 || len(c.Log()) != 0 {
 		t.Fatalf("accepted %v, log %v", out.Accepted, c.Log())
 	}
@@ -475,32 +485,32 @@ func TestSimpleMode(t *testing.T) {
 
 	// The relay is learned from the message, and never sent back to.
 	in := &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: "B", RelayPeerAddr: p3, Contents: "Bonjour"}}
-	out = c.Packet(p3, in, t0)
+	out = receive(c, p3, in, t0)
 	wantLines(t, out, "SIMPLE MESSAGE origin B from "+p3+" contents Bonjour", "PEERS "+p1+","+p2+","+p3)
 	fwd := &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: "B", RelayPeerAddr: self, Contents: "Bonjour"}}
 	wantSends(t, out, Send{p1, fwd}, Send{p2, fwd})
 
 	// The same copy again within a minute is printed, not forwarded; a
 	// minute later it is forwarded again.
-	out = c.Packet(p3, in, t0.Add(59*time.Second))
+	out = receive(c, p3, in, t0.Add(59*time.Second))
 	if len(out.Lines) != 2 || len(out.Sends) != 0 {
 		t.Fatalf("repeat within a minute: %+v", out)
 	}
-	if out = c.Packet(p3, in, t0.Add(61*time.Second)); len(out.Sends) != 2 {
+	if out = receive(c, p3, in, t0.Add(61*time.Second)); len(out.Sends) != 2 {
 		t.Fatalf("repeat after a minute not forwarded: %s", describeSends(out.Sends))
 	}
 	// A copy coming from the other side is forwarded once too.
 	other := &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: "B", RelayPeerAddr: p1, Contents: "Bonjour"}}
-	if out = c.Packet(p1, other, t0); len(out.Sends) != 2 || out.Sends[0].To == p1 || out.Sends[1].To == p1 {
+	if out = receive(c, p1, other, t0); len(out.Sends) != 2 || out.Sends[0].To == p1 || out.Sends[1].To == p1 {
 		t.Fatalf("copy from the other side: %s", describeSends(out.Sends))
 	}
 	// Our own message coming back round is not forwarded.
 	back := &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: "A", RelayPeerAddr: p2, Contents: "Hello"}}
-	if out = c.Packet(p2, back, t0); len(out.Lines) != 2 || len(out.Sends) != 0 {
+	if out = receive(c, p2, back, t0); len(out.Lines) != 2 || len(out.Sends) != 0 {
 		t.Fatalf("own message coming back: %+v", out)
 	}
 	// Rumors and statuses are not part of simple mode.
-	if out = c.Packet(p1, rumor("E", 1, "x"), t0); len(out.Sends)+len(out.Lines) > 0 {
+	if out = receive(c, p1, rumor("E", 1, "x"), t0); len(out.Sends)+len(out.Lines) > 0 {
 		t.Fatalf("simple mode handled a rumor: %+v", out)
 	}
 	if out = c.Tick(t0); len(out.Sends) > 0 {
@@ -511,7 +521,7 @@ func TestSimpleMode(t *testing.T) {
 func TestSimpleRelayFieldThatDoesNotParseFallsBackToSource(t *testing.T) {
 	c, _ := newTestCore(true)
 	in := &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: "B", RelayPeerAddr: "nonsense", Contents: "x"}}
-	out := c.Packet(p1, in, t0)
+	out := receive(c, p1, in, t0)
 	wantLines(t, out, "SIMPLE MESSAGE origin B from "+p1+" contents x", "PEERS "+p1)
 }
 
@@ -528,7 +538,7 @@ func TestPeerListCapKeepsBootstrapPeers(t *testing.T) {
 
 func TestLostHistoryMovesOwnCounterPastPeers(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	out := c.Packet(p1, status("A", 4), t0) // the network holds A/1..A/3
+	out := receive(c, p1, status("A", 4), t0) // the network holds A/1..A/3
 	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "takes ID 4") {
 		t.Fatalf("warnings = %q", out.Warnings)
 	}
@@ -547,12 +557,12 @@ func TestLostHistoryMovesOwnCounterPastPeers(t *testing.T) {
 	}
 	// ...and once the old messages come back, it claims all of them.
 	for id, text := range []string{"old1", "old2", "old3"} {
-		c.Packet(p1, rumor("A", uint32(id+1), text), t0)
+		receive(c, p1, rumor("A", uint32(id+1), text), t0)
 	}
 	if got := c.Status(); !reflect.DeepEqual(got, []messages.PeerStatus{{Identifier: "A", NextID: 5}}) {
 		t.Fatalf("status = %+v, want A next 5", got)
 	}
-	out = c.Packet(p2, status("A", 4), t0)
+	out = receive(c, p2, status("A", 4), t0)
 	wantSends(t, out, Send{p2, rumor("A", 4, "after the loss")})
 	if _, posted, _ = c.Client("next", t0); posted.ID != 5 {
 		t.Fatalf("posted ID %d, want 5", posted.ID)
@@ -574,7 +584,7 @@ func TestPerSourceRateLimit(t *testing.T) {
 	c, _ := newTestCore(false, p1)
 	accepted := 0
 	for i := range 1000 {
-		out := c.Packet(p2, rumor("F", uint32(i+1), "x"), t0)
+		out := receive(c, p2, rumor("F", uint32(i+1), "x"), t0)
 		if len(out.Accepted) > 0 {
 			accepted++
 		}
@@ -584,10 +594,10 @@ func TestPerSourceRateLimit(t *testing.T) {
 		t.Fatalf("accepted %d of a burst of 1000, dropped %v; want the burst of %d", accepted, c.Stats().Dropped, burst)
 	}
 	// Another source is not affected, and the first recovers with time.
-	if out := c.Packet(p3, status(), t0); len(out.Lines) == 0 {
+	if out := receive(c, p3, status(), t0); len(out.Lines) == 0 {
 		t.Fatal("another source was limited")
 	}
-	if out := c.Packet(p2, status(), t0.Add(time.Second)); len(out.Lines) == 0 {
+	if out := receive(c, p2, status(), t0.Add(time.Second)); len(out.Lines) == 0 {
 		t.Fatal("the source did not recover after a second")
 	}
 }
@@ -597,13 +607,13 @@ func TestOriginsAreCapped(t *testing.T) {
 	c.cfg.MaxPacketsPerSecond = 0
 	c.limiter = newRateLimiter(0)
 	for i := range MaxOrigins + 10 {
-		c.Packet(p2, rumor(fmt.Sprintf("spoof%d", i), 1, "x"), t0)
+		receive(c, p2, rumor(fmt.Sprintf("spoof%d", i), 1, "x"), t0)
 	}
 	if len(c.origins) != MaxOrigins || c.Stats().Dropped["too-many-origins"] != 10 {
 		t.Fatalf("%d origins, dropped %v", len(c.origins), c.Stats().Dropped)
 	}
 	// A known origin still makes progress.
-	if out := c.Packet(p2, rumor("spoof0", 2, "y"), t0); len(out.Accepted) != 1 {
+	if out := receive(c, p2, rumor("spoof0", 2, "y"), t0); len(out.Accepted) != 1 {
 		t.Fatal("a known origin was refused")
 	}
 }
@@ -612,7 +622,7 @@ func TestStatusAlwaysFitsADatagram(t *testing.T) {
 	c, _ := newTestCore(false, p1)
 	c.limiter = newRateLimiter(0)
 	for i := range MaxOrigins {
-		c.Packet(p2, rumor(fmt.Sprintf("%0250d", i), 1, "x"), t0)
+		receive(c, p2, rumor(fmt.Sprintf("%0250d", i), 1, "x"), t0)
 	}
 	b, err := (&messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}}).Encode()
 	if err != nil || len(b) > 65507 {
@@ -632,7 +642,7 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 	c.limiter = newRateLimiter(0)
 	sent, printed := 0, 0
 	for i := range 50 {
-		out := c.Packet(p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
+		out := receive(c, p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
 			OriginalName: "X", RelayPeerAddr: p2, Contents: fmt.Sprint("spoof ", i)}}, t0)
 		sent += len(out.Sends)
 		if len(out.Lines) == 2 {
@@ -644,7 +654,7 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 		t.Fatalf("printed %d of 50, sent %d datagrams, dropped %v; want all printed, %d sent",
 			printed, sent, c.Stats().Dropped, 10*len(peers))
 	}
-	out := c.Packet(p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
+	out := receive(c, p2, &messages.GossipPacket{Simple: &messages.SimpleMessage{
 		OriginalName: "X", RelayPeerAddr: p2, Contents: "later"}}, t0.Add(time.Second))
 	if len(out.Sends) != len(peers) {
 		t.Fatalf("a second later %d datagrams sent, want %d", len(out.Sends), len(peers))
@@ -666,8 +676,8 @@ func catchUpTimer(out Output) (Timer, bool) {
 // instead of waiting for anti-entropy.
 func TestStalledCatchUpAsksAgain(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	c.Packet(p1, status("F", 4), t0) // p1 has F/1..F/3; we ask
-	out := c.Packet(p1, rumor("F", 1, "one"), t0)
+	receive(c, p1, status("F", 4), t0) // p1 has F/1..F/3; we ask
+	out := receive(c, p1, rumor("F", 1, "one"), t0)
 	tm, ok := catchUpTimer(out)
 	if !ok || tm.Peer != p1 || tm.After != c.cfg.CatchUpTimeout {
 		t.Fatalf("no catch-up timer for p1 after F/1: %+v", out.Timers)
@@ -685,14 +695,14 @@ func TestStalledCatchUpAsksAgain(t *testing.T) {
 		t.Fatalf("a silent peer was asked more than %d times: %+v", maxCatchUpStalls, out)
 	}
 	// Progress starts the count again; the last message ends the catch-up.
-	c.Packet(p1, status("F", 4), t0.Add(3*time.Second))
-	out = c.Packet(p1, rumor("F", 2, "two"), t0.Add(3*time.Second))
+	receive(c, p1, status("F", 4), t0.Add(3*time.Second))
+	out = receive(c, p1, rumor("F", 2, "two"), t0.Add(3*time.Second))
 	tm, ok = catchUpTimer(out)
 	if !ok {
 		t.Fatal("no catch-up timer after F/2")
 	}
 	stale := tm
-	out = c.Packet(p1, rumor("F", 3, "three"), t0.Add(3*time.Second))
+	out = receive(c, p1, rumor("F", 3, "three"), t0.Add(3*time.Second))
 	if _, ok := catchUpTimer(out); ok {
 		t.Fatal("catch-up timer armed with nothing left to get")
 	}
@@ -705,13 +715,13 @@ func TestStalledCatchUpAsksAgain(t *testing.T) {
 // has sent a rumor the node took is asked again.
 func TestStatusAloneStartsNoCatchUp(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	out := c.Packet(p2, status("F", 1000), t0)
+	out := receive(c, p2, status("F", 1000), t0)
 	wantSends(t, out, Send{p2, status()})
 	if _, ok := catchUpTimer(out); ok {
 		t.Fatal("a status alone armed a catch-up timer")
 	}
 	// A rumor from another peer does not start one for p2 either.
-	if _, ok := catchUpTimer(c.Packet(p1, rumor("F", 1, "one"), t0)); ok {
+	if _, ok := catchUpTimer(receive(c, p1, rumor("F", 1, "one"), t0)); ok {
 		t.Fatal("a rumor from p1 armed a catch-up timer for p2")
 	}
 }

@@ -122,7 +122,7 @@ func BenchmarkFloodDatagrams(b *testing.B) {
 	b.Run("decode-first-baseline", func(b *testing.B) {
 		run(b, func(c *Core, from string, pkt []byte, now time.Time) {
 			if p, err := messages.DecodeGossip(pkt); err == nil {
-				c.Packet(from, p, now)
+				receive(c, from, p, now)
 			}
 		})
 	})
