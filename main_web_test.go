@@ -9,12 +9,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -69,7 +70,7 @@ func TestMain(m *testing.M) {
 // gossiperProcess is this binary run as a gossiper.
 type gossiperProcess struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testkit.SyncBuffer
 }
 
 func startGossiper(t *testing.T, args ...string) *gossiperProcess {
@@ -78,7 +79,7 @@ func startGossiper(t *testing.T, args ...string) *gossiperProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"--"}, args...)...), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"--"}, args...)...), stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
 	p.cmd.Env = append(os.Environ(), "PEERSTER_RUN_MAIN=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -99,57 +100,6 @@ func startGossiper(t *testing.T, args ...string) *gossiperProcess {
 	return p
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a port that was free a moment ago on 127.0.0.1.
-func freePort(t *testing.T, network string) string {
-	t.Helper()
-	var addr string
-	if network == "udp" {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = c.LocalAddr().String()
-		c.Close()
-	} else {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = l.Addr().String()
-		l.Close()
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	return port
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10s: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestGUIPortTaken starts a gossiper whose page port is taken: it must say
 // so once on stderr and go on gossiping.
 func TestGUIPortTaken(t *testing.T) {
@@ -159,10 +109,10 @@ func TestGUIPortTaken(t *testing.T) {
 	}
 	defer busy.Close()
 	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
-	uiPort := freePort(t, "udp")
-	p := startGossiper(t, "-name=A", "-gossipAddr=127.0.0.1:"+freePort(t, "udp"), "-UIPort="+uiPort, "-GUIPort="+busyPort)
+	uiPort := strconv.Itoa(testkit.FreePort(t, "udp"))
+	p := startGossiper(t, "-name=A", "-gossipAddr=127.0.0.1:"+strconv.Itoa(testkit.FreePort(t, "udp")), "-UIPort="+uiPort, "-GUIPort="+busyPort)
 
-	waitUntil(t, "no word of the taken port on stderr", func() bool { return strings.Contains(p.stderr.String(), "no web page") })
+	testkit.Eventually(t, 10*time.Second, "no word of the taken port on stderr", func() bool { return strings.Contains(p.stderr.String(), "no web page") })
 	send, err := (&messages.Message{Text: "still gossiping"}).Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +122,7 @@ func TestGUIPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	waitUntil(t, "the client message never showed on stdout", func() bool {
+	testkit.Eventually(t, 10*time.Second, "the client message never showed on stdout", func() bool {
 		_, _ = conn.Write(send)
 		return strings.Contains(p.stdout.String(), "CLIENT MESSAGE still gossiping\n")
 	})
@@ -187,10 +137,10 @@ func TestGUIPortTaken(t *testing.T) {
 // TestGUIServes starts a gossiper with its page and reads its name from the
 // API.
 func TestGUIServes(t *testing.T) {
-	guiPort := freePort(t, "tcp")
-	p := startGossiper(t, "-name=webnode", "-gossipAddr=127.0.0.1:"+freePort(t, "udp"), "-UIPort="+freePort(t, "udp"), "-GUIPort="+guiPort)
+	guiPort := strconv.Itoa(testkit.FreePort(t, "tcp"))
+	p := startGossiper(t, "-name=webnode", "-gossipAddr=127.0.0.1:"+strconv.Itoa(testkit.FreePort(t, "udp")), "-UIPort="+strconv.Itoa(testkit.FreePort(t, "udp")), "-GUIPort="+guiPort)
 	var id struct{ Name string }
-	waitUntil(t, "GET /id never answered", func() bool {
+	testkit.Eventually(t, 10*time.Second, "GET /id never answered", func() bool {
 		res, err := http.Get("http://127.0.0.1:" + guiPort + "/id")
 		if err != nil {
 			return false

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -130,7 +131,7 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 		xTexts, yTexts = append(xTexts, xt), append(yTexts, yt)
 	}
 	chat(0)
-	waitFor(t, 20*time.Second, "X and Y exchange a message before the flood", func() bool {
+	testkit.Eventually(t, 20*time.Second, "X and Y exchange a message before the flood", func() bool {
 		return x.out.has(yTexts...) && y.out.has(xTexts...)
 	})
 	baseline, _ := procStatusKB(pid, "VmRSS:")
@@ -209,7 +210,7 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 	floodTook := time.Since(start)
 	duringX, duringY := len(yTexts)-len(x.out.missing(yTexts)), len(xTexts)-len(y.out.missing(xTexts))
 	chat(k)
-	waitFor(t, 30*time.Second, "the chat gets through after the flood", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the chat gets through after the flood", func() bool {
 		return x.out.has(yTexts...) && y.out.has(xTexts...)
 	})
 	close(stopSampling)

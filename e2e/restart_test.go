@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/store"
 )
 
 // loopbackNode describes a gossiper on 127.0.0.1 with fresh ports.
 func loopbackNode(t *testing.T, name string, extra ...string) *node {
-	n := &node{t: t, name: name, uiPort: freePort(t, "udp"), guiPort: freePort(t, "tcp")}
-	n.addr = "127.0.0.1:" + strconv.Itoa(freePort(t, "udp"))
+	n := &node{t: t, name: name, uiPort: testkit.FreePort(t, "udp"), guiPort: testkit.FreePort(t, "tcp")}
+	n.addr = "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp"))
 	n.args = append([]string{"-name=" + name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort),
 		"-GUIPort=" + strconv.Itoa(n.guiPort)}, extra...)
 	return n
@@ -66,13 +67,13 @@ func TestRestartKeepsHistory(t *testing.T) {
 		post(b, k)
 		post(c, k)
 	}
-	waitFor(t, 30*time.Second, "the first 9 messages at A, B and C", func() bool {
+	testkit.Eventually(t, 30*time.Second, "the first 9 messages at A, B and C", func() bool {
 		return a.out.has(all...) && b.out.has(all...) && c.out.has(all...)
 	})
 
 	// Mid-conversation: A's and C's rumors are on their way when B dies.
 	post(b, 4)
-	waitFor(t, 10*time.Second, "B takes its 4th message", func() bool { return b.out.has("B-4") })
+	testkit.Eventually(t, 10*time.Second, "B takes its 4th message", func() bool { return b.out.has("B-4") })
 	post(a, 4)
 	post(c, 4)
 	b.kill(syscall.SIGKILL)
@@ -88,11 +89,11 @@ func TestRestartKeepsHistory(t *testing.T) {
 
 	b2 := b.again()
 	b2.start()
-	waitFor(t, 30*time.Second, "B back gets what A and C said while it was down", func() bool {
+	testkit.Eventually(t, 30*time.Second, "B back gets what A and C said while it was down", func() bool {
 		return b2.out.has("A-5", "A-6", "C-5", "C-6")
 	})
 	post(b2, 5)
-	waitFor(t, 30*time.Second, "A and C get B's first message after its restart", func() bool {
+	testkit.Eventually(t, 30*time.Second, "A and C get B's first message after its restart", func() bool {
 		return a.out.has(all...) && c.out.has(all...)
 	})
 	for _, n := range []*node{a, c} {

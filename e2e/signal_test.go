@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peerster/Peerster/internal/testkit"
 )
 
 // TestSignalsEndCleanly stops a node that keeps its history on disk with
@@ -28,7 +30,7 @@ func TestSignalsEndCleanly(t *testing.T) {
 					b.post(text)
 				}
 			}
-			waitFor(t, 20*time.Second, "A prints all four messages", func() bool { return a.out.has(texts...) })
+			testkit.Eventually(t, 20*time.Second, "A prints all four messages", func() bool { return a.out.has(texts...) })
 			if st := a.kill(sig); st.ExitCode() != 0 {
 				t.Fatalf("A exited with %v on %v, want status 0", st, sig)
 			}

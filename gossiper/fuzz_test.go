@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/internal/fuzzseed"
-	"github.com/peerster/Peerster/messages"
 )
 
 // maxUDPPayload is the largest datagram IPv4 can carry; a packet that
@@ -113,7 +112,7 @@ func (n *fuzzNode) check(step string, out Output) {
 	}
 	for _, s := range out.Sends {
 		if s.To == fuzzseed.SelfAddr {
-			n.t.Fatalf("%s: sends %s to its own address", step, dump(s.Packet))
+			n.t.Fatalf("%s: sends %s to its own address", step, fuzzseed.Describe(s.Packet))
 		}
 		p := s.Packet
 		set := 0
@@ -123,11 +122,11 @@ func (n *fuzzNode) check(step string, out Output) {
 			}
 		}
 		if set != 1 {
-			n.t.Fatalf("%s: sends a packet with %d fields set: %s", step, set, dump(p))
+			n.t.Fatalf("%s: sends a packet with %d fields set: %s", step, set, fuzzseed.Describe(p))
 		}
 		b, err := p.Encode()
 		if err != nil {
-			n.t.Fatalf("%s: cannot encode %s: %v", step, dump(p), err)
+			n.t.Fatalf("%s: cannot encode %s: %v", step, fuzzseed.Describe(p), err)
 		}
 		if len(b) > maxUDPPayload {
 			n.t.Fatalf("%s: sends %d bytes to %s, more than one datagram holds", step, len(b), s.To)
@@ -225,20 +224,6 @@ func FuzzNodePacket(f *testing.F) {
 		}
 		n.finish()
 	})
-}
-
-func dump(p *messages.GossipPacket) string {
-	var b strings.Builder
-	if p.Simple != nil {
-		fmt.Fprintf(&b, "Simple:%+v ", *p.Simple)
-	}
-	if p.Rumor != nil {
-		fmt.Fprintf(&b, "Rumor:%+v ", *p.Rumor)
-	}
-	if p.Status != nil {
-		fmt.Fprintf(&b, "Status:(%d entries) ", len(p.Status.Want))
-	}
-	return b.String()
 }
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus files in testdata/fuzz")

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/peerster/Peerster/internal/testkit"
 )
 
 // recordingStore checks, at each Append, that nothing of the event has been
@@ -13,7 +15,7 @@ import (
 type recordingStore struct {
 	mu      sync.Mutex
 	entries []Entry
-	stdout  *syncBuffer
+	stdout  *testkit.SyncBuffer
 	peer    *MemTransport // the node's only peer: anything sent lands here
 	early   []string      // what had already escaped at an Append
 	fail    bool
@@ -47,7 +49,7 @@ func TestNodeStoresBeforePrintingAndSending(t *testing.T) {
 	mem := NewMemNetwork(7)
 	tr, _ := mem.Listen(simAddr(0))
 	peer, _ := mem.Listen(simAddr(1)) // read by nobody, so it keeps what arrives
-	out := &syncBuffer{}
+	out := &testkit.SyncBuffer{}
 	st := &recordingStore{stdout: out, peer: peer}
 	n := NewNode(fastConfig("A", simAddr(1)), tr, out, nil)
 	n.SetStore(st)
@@ -81,7 +83,7 @@ func TestNodeGoesOnWhenTheStoreFails(t *testing.T) {
 	mem := NewMemNetwork(8)
 	tr, _ := mem.Listen(simAddr(0))
 	peer, _ := mem.Listen(simAddr(1))
-	out := &syncBuffer{}
+	out := &testkit.SyncBuffer{}
 	n := NewNode(fastConfig("A", simAddr(1)), tr, out, nil)
 	n.SetStore(&recordingStore{stdout: out, peer: peer, fail: true})
 	if _, err := n.Post("kept in memory"); err != nil {
@@ -112,7 +114,7 @@ func (s *slowStore) Append([]Entry) error {
 
 func TestCloseWaitsForAStoreInProgress(t *testing.T) {
 	tr, _ := NewMemNetwork(9).Listen(simAddr(0))
-	n := NewNode(fastConfig("A"), tr, &syncBuffer{}, nil)
+	n := NewNode(fastConfig("A"), tr, &testkit.SyncBuffer{}, nil)
 	st := &slowStore{started: make(chan struct{}), release: make(chan struct{})}
 	n.SetStore(st)
 	go n.Post("slow")

@@ -1,32 +1,14 @@
 package gossiper
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/peerster/Peerster/internal/testkit"
 )
-
-// syncBuffer is a stdout that tests read while the node writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fastConfig shortens the timers so that tests on the wall clock end soon.
 func fastConfig(name string, peers ...string) Config {
@@ -38,9 +20,9 @@ func fastConfig(name string, peers ...string) Config {
 	return cfg
 }
 
-func startNode(t *testing.T, cfg Config, tr Transport) (*Node, *syncBuffer) {
+func startNode(t *testing.T, cfg Config, tr Transport) (*Node, *testkit.SyncBuffer) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testkit.SyncBuffer{}
 	n := NewNode(cfg, tr, out, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -133,7 +115,7 @@ func TestNodesOverUDP(t *testing.T) {
 		trs = append(trs, tr)
 	}
 	var nodes []*Node
-	var outs []*syncBuffer
+	var outs []*testkit.SyncBuffer
 	for i, tr := range trs {
 		n, out := startNode(t, fastConfig(string(rune('A'+i)), trs[(i+1)%3].Addr()), tr)
 		nodes, outs = append(nodes, n), append(outs, out)
@@ -172,7 +154,7 @@ func TestPostAfterCloseFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := NewNode(fastConfig("A"), tr, &syncBuffer{}, nil)
+	n := NewNode(fastConfig("A"), tr, &testkit.SyncBuffer{}, nil)
 	n.Close()
 	if _, err := n.Post("late"); err == nil {
 		t.Fatal("a closed node took a message")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/peerster/Peerster/internal/fuzzseed"
@@ -30,23 +29,9 @@ func FuzzDecodeGossip(f *testing.F) {
 			t.Fatalf("cannot decode the encoding %x of %#v: %v", enc, p, err)
 		}
 		if !reflect.DeepEqual(p, back) {
-			t.Fatalf("round trip changed the packet:\n got %s\nwant %s", dump(back), dump(p))
+			t.Fatalf("round trip changed the packet:\n got %s\nwant %s", fuzzseed.Describe(back), fuzzseed.Describe(p))
 		}
 	})
-}
-
-func dump(p *messages.GossipPacket) string {
-	var b strings.Builder
-	if p.Simple != nil {
-		fmt.Fprintf(&b, "Simple:%+v ", *p.Simple)
-	}
-	if p.Rumor != nil {
-		fmt.Fprintf(&b, "Rumor:%+v ", *p.Rumor)
-	}
-	if p.Status != nil {
-		fmt.Fprintf(&b, "Status:%#v ", p.Status.Want)
-	}
-	return b.String()
 }
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus files in testdata/fuzz")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/internal/testkit"
 )
 
 const pageAddr = "127.0.0.1:8080"
@@ -397,7 +398,7 @@ func TestRealNode(t *testing.T) {
 	if !strings.Contains(outA.String(), "CLIENT MESSAGE hello there\n") {
 		t.Errorf("stdout lacks the CLIENT MESSAGE line:\n%s", outA)
 	}
-	eventually(t, 5*time.Second, "B never got A's message", func() bool { return len(b.LogSince(0)) == 1 })
+	testkit.Eventually(t, 5*time.Second, "B never got A's message", func() bool { return len(b.LogSince(0)) == 1 })
 
 	// A name change restarts the sequence numbers.
 	decodeJSON[identity](t, serve(t, hA, "POST", "/id", `{"name":"Alice"}`, nil), 200)
@@ -405,7 +406,7 @@ func TestRealNode(t *testing.T) {
 	if p != (posted{Origin: "Alice", ID: 1}) {
 		t.Errorf("post after rename = %+v, want Alice 1", p)
 	}
-	eventually(t, 5*time.Second, "B never got Alice's message", func() bool {
+	testkit.Eventually(t, 5*time.Second, "B never got Alice's message", func() bool {
 		l := b.LogSince(0)
 		return len(l) == 2 && l[1].Origin == "Alice" && l[1].ID == 1 && l[1].Text == "renamed"
 	})
@@ -427,7 +428,7 @@ func TestRealNode(t *testing.T) {
 	}
 	// The node still gossips after a bad request.
 	decodeJSON[posted](t, serve(t, hA, "POST", "/message", `{"text":"still here"}`, nil), 200)
-	eventually(t, 5*time.Second, "B never got the message sent after a bad request", func() bool { return len(b.LogSince(0)) == 3 })
+	testkit.Eventually(t, 5*time.Second, "B never got the message sent after a bad request", func() bool { return len(b.LogSince(0)) == 3 })
 }
 
 // sseEvent is one event read from /events.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/internal/testkit"
 )
 
 // fakeNode is a Node whose state the test sets directly.
@@ -111,25 +111,6 @@ func (f *fakeNode) Changed() <-chan struct{} {
 	return f.changed
 }
 
-// lockedBuffer collects a node's stdout, which it writes from several
-// goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testLogger sends a component's diagnostics to the test log, and drops
 // those that come after the test, which t.Log would refuse.
 func testLogger(t *testing.T, level slog.Level) *slog.Logger {
@@ -151,12 +132,12 @@ func (w *tWriter) Write(p []byte) (int, error) {
 }
 
 // runNode runs a gossiper over tr until the test ends.
-func runNode(t *testing.T, tr gossiper.Transport, name string, peers ...string) (*gossiper.Node, *lockedBuffer) {
+func runNode(t *testing.T, tr gossiper.Transport, name string, peers ...string) (*gossiper.Node, *testkit.SyncBuffer) {
 	t.Helper()
 	cfg := gossiper.DefaultConfig()
 	cfg.Name = name
 	cfg.Peers = peers
-	stdout := &lockedBuffer{}
+	stdout := &testkit.SyncBuffer{}
 	node := gossiper.NewNode(cfg, tr, stdout, testLogger(t, slog.LevelInfo).With("node", name))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -188,16 +169,4 @@ func startPage(t *testing.T, node Node) *Server {
 		}
 	})
 	return s
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

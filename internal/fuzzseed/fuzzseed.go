@@ -147,3 +147,18 @@ func SyncCorpus(tb testing.TB, dir string, files map[string]string, write bool) 
 		}
 	}
 }
+
+// Describe shows a packet's fields in a fuzz target's failure message.
+func Describe(p *messages.GossipPacket) string {
+	var b strings.Builder
+	if p.Simple != nil {
+		fmt.Fprintf(&b, "Simple:%+v ", *p.Simple)
+	}
+	if p.Rumor != nil {
+		fmt.Fprintf(&b, "Rumor:%+v ", *p.Rumor)
+	}
+	if p.Status != nil {
+		fmt.Fprintf(&b, "Status:%#v ", p.Status.Want)
+	}
+	return b.String()
+}
