@@ -26,7 +26,8 @@
 #	freeze_outputs      snapshot every node's stdout, check every node is
 #	                    alive, then stop them all (checking they exit on
 #	                    SIGTERM);
-#	pass, fail MSG, expect, show, expect_only_kinds, expect_only_neighbours
+#	pass, fail MSG, expect, show, expect_client_message, expect_only_kinds,
+#	expect_only_neighbours
 #	                    checks on the snapshots, and evidence for failures;
 #	addr, addr_re, re_escape, index_of, out_file, err_file, snap_file, indent
 #	                    small helpers;
@@ -189,16 +190,34 @@ expect() {
 	fi
 }
 
-# expect_only_kinds NODE ERE KINDS: every line of the node's whole stdout,
-# up to its exit, matches ERE; KINDS names those lines in the failure.
+# expect_only_kinds NODE KINDS [ERE]...: every line of the node's whole
+# stdout, up to its exit, is a CLIENT MESSAGE, SIMPLE MESSAGE or PEERS line or
+# matches one of the EREs (the mode's own lines); KINDS names those lines in
+# the failure.
 expect_only_kinds() {
-	local bad
-	bad=$(grep -aEvn -- "$2" "$(out_file "$1")" | head -n 5)
+	local node=$1 what=$2 re bad alt
+	shift 2
+	re="CLIENT MESSAGE .*|SIMPLE MESSAGE origin [^ ]+ from $addr_any contents .*"
+	for alt in "$@"; do
+		re+="|$alt"
+	done
+	re="^($re|PEERS $addr_any(,$addr_any)*)$"
+	bad=$(grep -aEvn -- "$re" "$(out_file "$node")" | head -n 5)
 	if [[ -z $bad ]]; then
 		pass
 	else
-		fail "node ${NAMES[$1]}: stdout has lines that are none of $3 (first ones, with line numbers):"
+		fail "node ${NAMES[$node]}: stdout has lines that are none of $what (first ones, with line numbers):"
 		indent <<<"$bad"
+	fi
+}
+
+# expect_client_message NODE TEXT: the node printed CLIENT MESSAGE TEXT.
+expect_client_message() {
+	if grep -aFqx -- "CLIENT MESSAGE $2" "$(snap_file "$1")"; then
+		pass
+	else
+		fail "node ${NAMES[$1]}: no CLIENT MESSAGE $2"
+		show "$1" '^CLIENT MESSAGE'
 	fi
 }
 

@@ -64,14 +64,14 @@ freeze_outputs
 
 # --- checks ------------------------------------------------------------------
 
-kinds="^(CLIENT MESSAGE .*"
-kinds+="|SIMPLE MESSAGE origin [^ ]+ from $addr_any contents .*"
-kinds+="|RUMOR origin [^ ]+ from $addr_any ID [0-9]+ contents .*"
-kinds+="|MONGERING with $addr_any"
-kinds+="|STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
-kinds+="|FLIPPED COIN sending rumor to $addr_any"
-kinds+="|IN SYNC WITH $addr_any"
-kinds+="|PEERS $addr_any(,$addr_any)*)$"
+# Rumor mode's own lines, besides CLIENT MESSAGE, SIMPLE MESSAGE and PEERS.
+rumor_kinds=(
+	"RUMOR origin [^ ]+ from $addr_any ID [0-9]+ contents .*"
+	"MONGERING with $addr_any"
+	"STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
+	"FLIPPED COIN sending rumor to $addr_any"
+	"IN SYNC WITH $addr_any"
+)
 
 for ((i = 0; i < N; i++)); do
 	node=${NAMES[$i]}
@@ -86,12 +86,7 @@ for ((i = 0; i < N; i++)); do
 		id=${MSG_IDS[$m]}
 		text=${MSG_TEXTS[$m]}
 		if [[ $origin == "$node" ]]; then
-			if grep -aFqx -- "CLIENT MESSAGE $text" "$(snap_file "$i")"; then
-				pass
-			else
-				fail "node $node: no CLIENT MESSAGE $text"
-				show "$i" '^CLIENT MESSAGE'
-			fi
+			expect_client_message "$i" "$text"
 		else
 			expect "$i" "RUMOR origin $origin ID $id contents $text from a neighbour" \
 				"^RUMOR origin $origin from $nb ID $id contents $(re_escape "$text")$" "^RUMOR origin $origin "
@@ -117,7 +112,7 @@ for ((i = 0; i < N; i++)); do
 	expect "$i" "PEERS line naming exactly its two neighbours" "^PEERS ($p,$n|$n,$p)$" '^PEERS'
 
 	# The whole stdout, up to the node's exit, holds only the handout's lines.
-	expect_only_kinds "$i" "$kinds" "the handout's kinds"
+	expect_only_kinds "$i" "the handout's kinds" "${rumor_kinds[@]}"
 	expect_only_neighbours "$i"
 	lines=$(wc -l <"$(snap_file "$i")")
 	if ((lines <= MAX_LINES)); then
