@@ -1,6 +1,7 @@
 package gossiper
 
 import (
+	"flag"
 	"fmt"
 	"regexp"
 	"strings"
@@ -96,17 +97,22 @@ func runRumorRing(seed uint64, d time.Duration) (*simNet, []string) {
 	return s, rumorRingFailures(out)
 }
 
+var (
+	ringRuns = flag.Int("ring-runs", 300, "how many seeded runs of the graders' ring TestRumorRingGraderChecks makes")
+	ringAt   = flag.Duration("ring-at", 8*time.Second, "when after the first message TestRumorRingGraderChecks checks the ring")
+)
+
 // TestRumorRingGraderChecks runs the graders' rumor ring many times, each
-// with its own seed, and asserts their checks hold in every run after the
-// 6 s the graders' script waits.
+// with its own seed, and asserts their checks hold in every run 8 s after the
+// first message, as the issue asks.
 func TestRumorRingGraderChecks(t *testing.T) {
-	runs := 300
+	runs := *ringRuns
 	if testing.Short() {
-		runs = 30
+		runs = min(runs, 30)
 	}
 	failed := 0
 	for seed := range uint64(runs) {
-		_, fails := runRumorRing(seed, 8*time.Second)
+		_, fails := runRumorRing(seed, *ringAt)
 		if len(fails) > 0 {
 			failed++
 			if failed <= 3 {
