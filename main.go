@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/messages"
 	"github.com/peerster/Peerster/metrics"
 	"github.com/peerster/Peerster/store"
 	"github.com/peerster/Peerster/web"
@@ -76,10 +77,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	} else if gp > 0 {
 		o.guiAddr = netip.AddrPortFrom(ip, uint16(gp)).String()
 	}
-	if o.cfg.Addr, err = gossiper.ParseAddr(*gossipAddr); err != nil {
+	if o.cfg.Addr, err = messages.ParseAddr(*gossipAddr); err != nil {
 		return nil, &usageError{"gossipAddr", err.Error()}
 	}
-	if err := gossiper.ValidateName(*name); err != nil {
+	if err := messages.ValidateName(*name); err != nil {
 		return nil, &usageError{"name", err.Error()}
 	}
 	o.cfg.Name = *name
@@ -87,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if strings.TrimSpace(p) == "" {
 			continue
 		}
-		a, err := gossiper.ParseAddr(p)
+		a, err := messages.ParseAddr(p)
 		if err != nil {
 			return nil, &usageError{"peers", err.Error()}
 		}

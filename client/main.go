@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -34,7 +33,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "client: -UIPort: %q is not a port number (1-65535)\n", *uiPort)
 		return 2
 	}
-	if err := gossiper.ValidateText(*msg); err != nil {
+	if err := messages.ValidateText(*msg); err != nil {
 		fmt.Fprintln(stderr, "client: -msg:", err)
 		return 2
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -19,7 +18,7 @@ func TestRefusesBadInputWithStatusTwo(t *testing.T) {
 	}{
 		{[]string{"-msg="}, "-msg"},
 		{[]string{}, "-msg"},
-		{[]string{"-msg=" + strings.Repeat("x", gossiper.MaxTextBytes+1)}, "-msg"},
+		{[]string{"-msg=" + strings.Repeat("x", messages.MaxTextBytes+1)}, "-msg"},
 		{[]string{"-UIPort=0", "-msg=hi"}, "-UIPort"},
 		{[]string{"-UIPort=x", "-msg=hi"}, "-UIPort"},
 	} {
@@ -40,12 +39,12 @@ func TestSendsOneMessageToTheUIPort(t *testing.T) {
 	}
 	defer ui.Close()
 	port := ui.LocalAddr().(*net.UDPAddr).Port
-	text := strings.Repeat("x", gossiper.MaxTextBytes)
+	text := strings.Repeat("x", messages.MaxTextBytes)
 	var stderr bytes.Buffer
 	if code := run([]string{"-UIPort=" + strconv.Itoa(port), "-msg=" + text}, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	buf := make([]byte, gossiper.MaxPacketSize)
+	buf := make([]byte, messages.MaxPacketSize)
 	if err := ui.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
 		t.Fatal(err)
 	}

@@ -124,13 +124,13 @@ func TestClientMessageStartsMongering(t *testing.T) {
 
 func TestClientMessageRefusesBadText(t *testing.T) {
 	c, _ := newTestCore(false, p1)
-	for _, text := range []string{"", strings.Repeat("x", MaxTextBytes+1)} {
+	for _, text := range []string{"", strings.Repeat("x", messages.MaxTextBytes+1)} {
 		out, _, err := c.Client(text, t0)
 		if err == nil || len(out.Lines)+len(out.Sends) > 0 {
 			t.Fatalf("text of %d bytes: err %v, output %+v", len(text), err, out)
 		}
 	}
-	if _, _, err := c.Client(strings.Repeat("x", MaxTextBytes), t0); err != nil {
+	if _, _, err := c.Client(strings.Repeat("x", messages.MaxTextBytes), t0); err != nil {
 		t.Fatalf("text at the limit refused: %v", err)
 	}
 }
@@ -301,7 +301,7 @@ func TestSilenceAfterStatusIsInSync(t *testing.T) {
 	to := out.Sends[0].To
 	var probe Timer
 	for _, tm := range out.Timers {
-		if tm.Probe && tm.Peer == to {
+		if tm.Kind == TimerProbe && tm.Peer == to {
 			probe = tm
 		}
 	}
@@ -357,8 +357,8 @@ func TestMalformedPacketsAreDroppedAndCounted(t *testing.T) {
 		{"two", &messages.GossipPacket{Rumor: rumor("E", 1, "x").Rumor, Status: status().Status}, "several-messages"},
 		{"no origin", rumor("", 1, "x"), "bad-origin"},
 		{"id 0", rumor("E", 0, "x"), "bad-id"},
-		{"long origin", rumor(strings.Repeat("o", MaxNameBytes+1), 1, "x"), "bad-origin"},
-		{"long text", rumor("E", 1, strings.Repeat("x", MaxTextBytes+1)), "text-too-large"},
+		{"long origin", rumor(strings.Repeat("o", messages.MaxNameBytes+1), 1, "x"), "bad-origin"},
+		{"long text", rumor("E", 1, strings.Repeat("x", messages.MaxTextBytes+1)), "text-too-large"},
 		{"huge status", &messages.GossipPacket{Status: &messages.StatusPacket{Want: make([]messages.PeerStatus, MaxStatusEntries+1)}}, "status-too-large"},
 		{"simple no origin", &messages.GossipPacket{Simple: &messages.SimpleMessage{Contents: "x"}}, "bad-origin"},
 	}
@@ -378,7 +378,7 @@ func TestMalformedPacketsAreDroppedAndCounted(t *testing.T) {
 		})
 	}
 	c, _ := newTestCore(false, p1)
-	for _, b := range [][]byte{{0xff, 0xff, 0xff}, {0x12, 0x40, 0x0a}, make([]byte, MaxPacketSize+1)} {
+	for _, b := range [][]byte{{0xff, 0xff, 0xff}, {0x12, 0x40, 0x0a}, make([]byte, messages.MaxPacketSize+1)} {
 		if out := c.Datagram(p2, b, t0); len(out.Sends)+len(out.Lines) > 0 {
 			t.Fatalf("acted on garbage %x", b[:3])
 		}
@@ -664,7 +664,7 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 // catchUpTimer returns the catch-up timer out arms, if any.
 func catchUpTimer(out Output) (Timer, bool) {
 	for _, tm := range out.Timers {
-		if tm.CatchUp {
+		if tm.Kind == TimerCatchUp {
 			return tm, true
 		}
 	}

@@ -22,8 +22,7 @@ type netResult struct {
 // other end learns it from the first packet.
 func randomNetwork(seed uint64, n, extra int, drop, dup float64) *simNet {
 	s := newSimNet(seed)
-	s.drop, s.dup = drop, dup
-	s.minDelay, s.maxDelay = 100*time.Microsecond, 20*time.Millisecond
+	s.link = Link{Drop: drop, Dup: dup, MinDelay: 100 * time.Microsecond, MaxDelay: 20 * time.Millisecond}
 	peers := make([][]string, n)
 	for i := 1; i < n; i++ {
 		j := s.rng.IntN(i)
@@ -47,7 +46,7 @@ func randomNetwork(seed uint64, n, extra int, drop, dup float64) *simNet {
 
 // checkLogs asserts every node holds every message once, in order per
 // origin; it reports how many (node, message) pairs are still missing.
-func checkLogs(t *testing.T, s *simNet, sent map[string][]string, final bool) int {
+func checkLogs(t testing.TB, s *simNet, sent map[string][]string, final bool) int {
 	missing := 0
 	total := 0
 	for _, texts := range sent {
@@ -70,7 +69,7 @@ func checkLogs(t *testing.T, s *simNet, sent map[string][]string, final bool) in
 	return missing
 }
 
-func runNetwork(t *testing.T, seed uint64, drop float64) netResult {
+func runNetwork(t testing.TB, seed uint64, drop float64) netResult {
 	const nodes, origins, perOrigin = 50, 10, 20
 	s := randomNetwork(seed, nodes, nodes/2, drop, 0.05)
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -164,8 +163,7 @@ func BenchmarkDelivery(b *testing.B) {
 		b.Run(fmt.Sprintf("loss=%.0f%%", drop*100), func(b *testing.B) {
 			var secs, per float64
 			for i := range b.N {
-				t := &testing.T{}
-				r := runNetwork(t, uint64(i+1), drop)
+				r := runNetwork(b, uint64(i+1), drop)
 				secs += r.afterLast.Seconds()
 				per += r.perDelivery
 			}

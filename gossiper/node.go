@@ -10,7 +10,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/peerster/Peerster/messages"
 )
+
+var errClosed = errors.New("node is closed")
 
 // Node runs a Core: it reads datagrams from a Transport and client messages
 // from the UI socket, fires the anti-entropy ticker and the rumor timers, and
@@ -113,7 +117,7 @@ func (n *Node) Close() {
 }
 
 func (n *Node) readLoop() error {
-	buf := make([]byte, MaxPacketSize)
+	buf := make([]byte, messages.MaxPacketSize)
 	for {
 		size, from, err := n.tr.ReadFrom(buf)
 		if errors.Is(err, net.ErrClosed) {
@@ -139,7 +143,7 @@ func (n *Node) ServeClients(ctx context.Context, conn net.PacketConn) {
 		<-ctx.Done()
 		conn.Close()
 	}()
-	buf := make([]byte, MaxPacketSize)
+	buf := make([]byte, messages.MaxPacketSize)
 	for {
 		size, from, err := conn.ReadFrom(buf)
 		if errors.Is(err, net.ErrClosed) {
@@ -199,7 +203,7 @@ func (n *Node) Peers() []string {
 
 // AddPeer adds the peer at addr ("ip:port").
 func (n *Node) AddPeer(addr string) error {
-	a, err := ParseAddr(addr)
+	a, err := messages.ParseAddr(addr)
 	if err != nil {
 		return err
 	}

@@ -11,18 +11,15 @@ import (
 // and decoded; the network drops, duplicates and delays them (a random delay
 // reorders them) on a seeded random source, so every run is repeatable.
 type simNet struct {
-	now      time.Time
-	queue    simQueue
-	seq      uint64
-	rng      *rand.Rand
-	nodes    map[string]*simNode
-	order    []*simNode
-	drop     float64
-	dup      float64
-	minDelay time.Duration
-	maxDelay time.Duration
-	sent     uint64 // datagrams handed to the network
-	logged   int    // chat messages accepted, summed over nodes
+	now    time.Time
+	queue  simQueue
+	seq    uint64
+	rng    *rand.Rand
+	nodes  map[string]*simNode
+	order  []*simNode
+	link   Link
+	sent   uint64 // datagrams handed to the network
+	logged int    // chat messages accepted, summed over nodes
 }
 
 type simNode struct {
@@ -59,11 +56,10 @@ var simEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func newSimNet(seed uint64) *simNet {
 	return &simNet{
-		now:      simEpoch,
-		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		nodes:    map[string]*simNode{},
-		minDelay: 50 * time.Microsecond,
-		maxDelay: 500 * time.Microsecond,
+		now:   simEpoch,
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		nodes: map[string]*simNode{},
+		link:  Link{MinDelay: 50 * time.Microsecond, MaxDelay: 500 * time.Microsecond},
 	}
 }
 
@@ -111,20 +107,11 @@ func (s *simNet) apply(n *simNode, out Output) {
 }
 
 func (s *simNet) transmit(from, to string, b []byte) {
-	copies := 1
-	if s.rng.Float64() < s.dup {
-		copies = 2
-	}
-	for range copies {
-		if s.rng.Float64() < s.drop {
-			continue
+	dst, ok := s.nodes[to]
+	for _, delay := range s.link.Fate(s.rng) {
+		if ok {
+			s.at(delay, func() { s.apply(dst, dst.core.Datagram(from, b, s.now)) })
 		}
-		dst, ok := s.nodes[to]
-		if !ok {
-			continue
-		}
-		delay := s.minDelay + time.Duration(s.rng.Int64N(int64(s.maxDelay-s.minDelay)+1))
-		s.at(delay, func() { s.apply(dst, dst.core.Datagram(from, b, s.now)) })
 	}
 }
 

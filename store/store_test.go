@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/messages"
 )
 
 func sampleEntries() []gossiper.Entry {
@@ -20,7 +21,7 @@ func sampleEntries() []gossiper.Entry {
 		{Origin: "nodeA", ID: 1, Text: "Hello", Received: t0},
 		{Origin: "nodeB", ID: 1, Text: "", Received: t0.Add(time.Second)}, // empty rumors are history too
 		{Origin: "nodeA", ID: 2, Text: "multi\nline ünïcödé", Received: t0.Add(2 * time.Second)},
-		{Origin: strings.Repeat("n", gossiper.MaxNameBytes), ID: 1, Text: strings.Repeat("x", gossiper.MaxTextBytes)},
+		{Origin: strings.Repeat("n", messages.MaxNameBytes), ID: 1, Text: strings.Repeat("x", messages.MaxTextBytes)},
 		{Origin: "nodeA", ID: 4294967295, Text: "max id", Received: t0.Add(-time.Hour)},
 	}
 }

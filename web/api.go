@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
+	"github.com/peerster/Peerster/messages"
 )
 
 // message is one chat message as the API shows it.
@@ -82,7 +83,7 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, `missing "text"; send {"text":"..."}`)
 			return
 		}
-		if err := gossiper.ValidateText(*req.Text); err != nil {
+		if err := messages.ValidateText(*req.Text); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}

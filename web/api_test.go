@@ -16,6 +16,7 @@ import (
 
 	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/internal/testkit"
+	"github.com/peerster/Peerster/messages"
 )
 
 const pageAddr = "127.0.0.1:8080"
@@ -140,7 +141,7 @@ func TestPostMarksOwnMessages(t *testing.T) {
 // TestBadRequests covers every way a request can be wrong; each must get
 // its status code and a JSON error saying what is wrong.
 func TestBadRequests(t *testing.T) {
-	long := strings.Repeat("x", gossiper.MaxTextBytes+1)
+	long := strings.Repeat("x", messages.MaxTextBytes+1)
 	huge := `{"text":"` + strings.Repeat("x", MaxBodyBytes) + `"}`
 	tests := []struct {
 		name         string
@@ -204,7 +205,7 @@ func TestBadRequests(t *testing.T) {
 		{"name with a space", "POST", "/id", `{"name":"a b"}`, nil, 400, "white space"},
 		{"name with a tab", "POST", "/id", `{"name":"a\tb"}`, nil, 400, "white space"},
 		{"name with a newline", "POST", "/id", `{"name":"a\nb"}`, nil, 400, "white space"},
-		{"name too long", "POST", "/id", `{"name":"` + strings.Repeat("n", gossiper.MaxNameBytes+1) + `"}`, nil, 400, "more than"},
+		{"name too long", "POST", "/id", `{"name":"` + strings.Repeat("n", messages.MaxNameBytes+1) + `"}`, nil, 400, "more than"},
 
 		// Methods and queries.
 		{"PUT message", "PUT", "/message", `{"text":"hi"}`, nil, 405, "method not allowed"},
@@ -278,7 +279,7 @@ func TestGoodRequestsPass(t *testing.T) {
 		{"localhost", "GET", "/message", ``, map[string]string{"Host": "localhost:8080"}},
 		{"LOCALHOST, origin too", "POST", "/id", `{"name":"B"}`, map[string]string{"Host": "LOCALHOST:8080", "Origin": "http://localhost:8080"}},
 		{"typed URL", "POST", "/node", `{"address":"127.0.0.1:5001"}`, map[string]string{"Sec-Fetch-Site": "none"}},
-		{"text at the limit", "POST", "/message", `{"text":"` + strings.Repeat("x", gossiper.MaxTextBytes) + `"}`, nil},
+		{"text at the limit", "POST", "/message", `{"text":"` + strings.Repeat("x", messages.MaxTextBytes) + `"}`, nil},
 		{"unicode name", "POST", "/id", `{"name":"Zoë_🚀"}`, nil},
 		{"ipv6 peer", "POST", "/node", `{"address":"[::1]:5001"}`, nil},
 		{"HTML as text", "POST", "/message", `{"text":"<img src=x onerror=alert(1)>"}`, nil},

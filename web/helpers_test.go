@@ -12,6 +12,7 @@ import (
 
 	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/internal/testkit"
+	"github.com/peerster/Peerster/messages"
 )
 
 // fakeNode is a Node whose state the test sets directly.
@@ -34,7 +35,7 @@ func (f *fakeNode) notifyLocked() {
 }
 
 func (f *fakeNode) Post(text string) (gossiper.Posted, error) {
-	if err := gossiper.ValidateText(text); err != nil {
+	if err := messages.ValidateText(text); err != nil {
 		return gossiper.Posted{}, err
 	}
 	f.mu.Lock()
@@ -77,7 +78,7 @@ func (f *fakeNode) Peers() []string {
 }
 
 func (f *fakeNode) AddPeer(addr string) error {
-	a, err := gossiper.ParseAddr(addr)
+	a, err := messages.ParseAddr(addr)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (f *fakeNode) Name() string {
 }
 
 func (f *fakeNode) SetName(name string) error {
-	if err := gossiper.ValidateName(name); err != nil {
+	if err := messages.ValidateName(name); err != nil {
 		return err
 	}
 	f.mu.Lock()

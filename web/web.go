@@ -21,7 +21,7 @@ import (
 )
 
 // MaxBodyBytes is the largest request body the API reads; larger ones get
-// 413. It leaves room for a message of gossiper.MaxTextBytes and its JSON.
+// 413. It leaves room for a message of messages.MaxTextBytes and its JSON.
 const MaxBodyBytes = 64 << 10
 
 // Node is what the handler needs of a running gossiper; *gossiper.Node

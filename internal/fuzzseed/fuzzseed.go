@@ -44,19 +44,7 @@ func Packets() map[string][]byte {
 		}
 		seeds[name] = b
 	}
-	rumor := func(o string, id uint32, text string) *messages.GossipPacket {
-		return &messages.GossipPacket{Rumor: &messages.RumorMessage{Origin: o, ID: id, Text: text}}
-	}
-	status := func(pairs ...any) *messages.GossipPacket {
-		s := &messages.StatusPacket{}
-		for i := 0; i < len(pairs); i += 2 {
-			s.Want = append(s.Want, messages.PeerStatus{Identifier: pairs[i].(string), NextID: uint32(pairs[i+1].(int))})
-		}
-		return &messages.GossipPacket{Status: s}
-	}
-	simple := func(o, relay, text string) *messages.GossipPacket {
-		return &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: o, RelayPeerAddr: relay, Contents: text}}
-	}
+	rumor, status, simple := Rumor, Status, Simple
 
 	add("rumor-handout", rumor("Alice", 23, "Hi"))
 	add("rumor-new-origin", rumor("C", 1, "hello"))
@@ -120,6 +108,41 @@ func Packets() map[string][]byte {
 		seeds[fmt.Sprintf("garbage-%d", i)] = g
 	}
 	return seeds
+}
+
+// Rumor is a packet carrying one rumor.
+func Rumor(origin string, id uint32, text string) *messages.GossipPacket {
+	return &messages.GossipPacket{Rumor: &messages.RumorMessage{Origin: origin, ID: id, Text: text}}
+}
+
+// Status is a packet carrying a status; pairs alternate an origin (string)
+// and its next ID (int).
+func Status(pairs ...any) *messages.GossipPacket {
+	s := &messages.StatusPacket{}
+	for i := 0; i < len(pairs); i += 2 {
+		s.Want = append(s.Want, messages.PeerStatus{Identifier: pairs[i].(string), NextID: uint32(pairs[i+1].(int))})
+	}
+	return &messages.GossipPacket{Status: s}
+}
+
+// Simple is a packet carrying a simple message.
+func Simple(origin, relay, text string) *messages.GossipPacket {
+	return &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: origin, RelayPeerAddr: relay, Contents: text}}
+}
+
+// StatusOfSize is the wire form of a status of n entries, origin0 to
+// origin(n-1).
+func StatusOfSize(tb testing.TB, n int) []byte {
+	tb.Helper()
+	s := &messages.StatusPacket{}
+	for i := range n {
+		s.Want = append(s.Want, messages.PeerStatus{Identifier: fmt.Sprint("origin", i), NextID: uint32(i + 1)})
+	}
+	b, err := (&messages.GossipPacket{Status: s}).Encode()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
 
 // SyncCorpus keeps a fuzz target's committed seed corpus in dir equal to

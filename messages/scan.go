@@ -1,15 +1,15 @@
-package gossiper
+package messages
 
 import "encoding/binary"
 
-// statusEntries counts, without decoding the packet, the entries of the
+// StatusEntries counts, without decoding the packet, the entries of the
 // status a gossip packet's bytes carry: the protobuf wire form of field 3
 // (Status) and, inside it, field 1 (Want). Decoding a status reflects on
 // every entry, so a node under a flood spends most of its time on oversized
 // ones; counting first lets it drop them for the price of a scan. ok is false
 // when the bytes are not a well-formed protobuf message, which the decoder
 // then refuses on its own.
-func statusEntries(b []byte) (n int, ok bool) {
+func StatusEntries(b []byte) (n int, ok bool) {
 	for len(b) > 0 {
 		field, body, rest, ok := nextField(b)
 		if !ok {

@@ -1,0 +1,48 @@
+package gossiper
+
+import "time"
+
+// Tick handles the anti-entropy timer: a status to one peer. Peers are
+// visited in a random order that is drawn anew each round, as memberlist
+// probes its members, so each neighbour hears from a node once a round.
+func (c *Core) Tick(now time.Time) Output {
+	if c.cfg.Simple {
+		return Output{}
+	}
+	for {
+		if len(c.aeBag) == 0 {
+			if c.peers.len() == 0 {
+				return Output{}
+			}
+			c.aeBag = c.peers.list()
+			c.rng.Shuffle(len(c.aeBag), func(i, j int) { c.aeBag[i], c.aeBag[j] = c.aeBag[j], c.aeBag[i] })
+		}
+		p := c.aeBag[len(c.aeBag)-1]
+		c.aeBag = c.aeBag[:len(c.aeBag)-1]
+		if c.peers.has(p) {
+			c.sendStatus(p)
+			c.probe(p)
+			return c.take()
+		}
+	}
+}
+
+// probe waits for an answer to the status just sent to peer. A peer that
+// differs from us answers a status; silence until the timer fires means it is
+// in sync, which ends the exchange with a coin flip like any other. Only
+// anti-entropy statuses and acknowledgements of new rumors are probes: both
+// are bounded in number, so the flips they add cannot feed on each other.
+func (c *Core) probe(peer string) {
+	c.timerSeq++
+	c.probes[peer] = c.timerSeq
+	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerProbe, Peer: peer, Seq: c.timerSeq, After: c.cfg.ProbeTimeout})
+}
+
+// probeTimeout takes a probe's silence to mean the peer is in sync, which
+// ends the exchange with a coin flip.
+func (c *Core) probeTimeout(t Timer, now time.Time) {
+	if seq, ok := c.probes[t.Peer]; ok && seq == t.Seq {
+		delete(c.probes, t.Peer)
+		c.flipCoin(t.Peer, nil, now, false)
+	}
+}

@@ -1,0 +1,89 @@
+package gossiper
+
+// catchUp follows a peer whose status showed messages this node lacks, while
+// the peer sends them one at a time. Each step is a rumor and a status; on a
+// lossy link one of them is often lost, and the exchange would stall until
+// the next anti-entropy round. Asking again after a short silence keeps it
+// going.
+type catchUp struct {
+	want   map[string]uint32 // origin: the peer's next ID, where ours is lower
+	seq    uint64
+	stalls int // statuses sent again since the peer last sent a rumor
+}
+
+const (
+	// maxCatchUps caps the peers followed at once.
+	maxCatchUps = 16
+	// maxCatchUpStalls is how often a node asks a silent peer again.
+	maxCatchUpStalls = 3
+)
+
+// noteAhead reports whether the peer's status shows messages this node
+// lacks, and records those it can take, to follow the peer while it sends
+// them.
+func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
+	var want map[string]uint32
+	for o, n := range theirs {
+		if o == "" || n <= c.next(o) {
+			continue
+		}
+		lacks = true
+		if _, known := c.texts[o]; known || len(c.origins) < MaxOrigins {
+			if want == nil {
+				want = map[string]uint32{}
+			}
+			want[o] = n
+		}
+	}
+	if c.cfg.CatchUpTimeout <= 0 {
+		return lacks
+	}
+	cu := c.catchUps[peer]
+	switch {
+	case len(want) == 0:
+		delete(c.catchUps, peer)
+	case cu != nil:
+		cu.want = want
+	case len(c.catchUps) < maxCatchUps:
+		c.catchUps[peer] = &catchUp{want: want}
+	}
+	return lacks
+}
+
+// awaitCatchUp waits for the next rumor from a peer that has more, after the
+// peer sent one (progress) or after a silence, when it asks again. Only a
+// peer that has sent a rumor this node took is followed, so a status alone,
+// perhaps spoofed, never makes the node send more than its one answer.
+func (c *Core) awaitCatchUp(peer string, progress bool) {
+	cu := c.catchUps[peer]
+	if cu == nil {
+		return
+	}
+	lacks := false
+	for o, n := range cu.want {
+		if n > c.next(o) {
+			lacks = true
+			break
+		}
+	}
+	if !lacks || !c.peers.has(peer) || (!progress && cu.stalls >= maxCatchUpStalls) {
+		delete(c.catchUps, peer)
+		return
+	}
+	if progress {
+		cu.stalls = 0
+	} else {
+		cu.stalls++
+		c.sendStatus(peer)
+	}
+	c.timerSeq++
+	cu.seq = c.timerSeq
+	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerCatchUp, Peer: peer, Seq: cu.seq, After: c.cfg.CatchUpTimeout})
+}
+
+// catchUpTimeout asks a peer that has gone silent mid catch-up again.
+func (c *Core) catchUpTimeout(t Timer) {
+	if cu := c.catchUps[t.Peer]; cu != nil && cu.seq == t.Seq {
+		c.awaitCatchUp(t.Peer, false)
+	}
+}

@@ -1,0 +1,90 @@
+package gossiper
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// Send asks the runtime to send Packet to the peer at To.
+type Send struct {
+	To     string
+	Packet *messages.GossipPacket
+}
+
+// TimerKind says which wait a Timer ends.
+type TimerKind uint8
+
+const (
+	// TimerMonger waits for a peer's status after a rumor was mongered
+	// to it.
+	TimerMonger TimerKind = iota
+	// TimerProbe waits for an answer to an anti-entropy status or to the
+	// acknowledgement of a new rumor.
+	TimerProbe
+	// TimerCatchUp waits for the next rumor from a peer that has more.
+	TimerCatchUp
+)
+
+func (k TimerKind) String() string {
+	switch k {
+	case TimerMonger:
+		return "monger"
+	case TimerProbe:
+		return "probe"
+	case TimerCatchUp:
+		return "catch-up"
+	}
+	return fmt.Sprintf("TimerKind(%d)", uint8(k))
+}
+
+// Timer asks the runtime to call Core.Timeout with it once After has passed.
+type Timer struct {
+	Kind  TimerKind
+	Peer  string
+	Seq   uint64
+	After time.Duration
+}
+
+// Output is what one event asks the runtime to do: keep Accepted (the rumors
+// this event added to the node's history, to be stored before anything is
+// sent), print Lines to stdout in order, send Sends, and arm Timers.
+type Output struct {
+	Accepted []Entry
+	Lines    []string
+	Sends    []Send
+	Timers   []Timer
+	// Warnings are diagnostics for stderr.
+	Warnings []string
+}
+
+// Entry is one chat message in a node's log.
+type Entry struct {
+	Origin   string
+	ID       uint32
+	Text     string
+	Received time.Time
+}
+
+// Posted identifies a message this node originated.
+type Posted struct {
+	Origin string
+	ID     uint32
+}
+
+// Stats counts what a node has seen. Dropped is keyed by the reason.
+type Stats struct {
+	PacketsIn, PacketsOut uint64
+	Accepted, Duplicates  uint64
+	OutOfOrder            uint64
+	Dropped               map[string]uint64
+}
+
+// Random is the randomness a Core draws on; *rand.Rand from math/rand/v2
+// provides it, and tests script it.
+type Random interface {
+	// IntN returns a number in [0, n). IntN(2) is the coin: 1 goes on.
+	IntN(n int) int
+	Shuffle(n int, swap func(i, j int))
+}

@@ -1,0 +1,109 @@
+package gossiper
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// session is a rumor sent to a peer whose status has not come back yet.
+type session struct {
+	rumor *messages.RumorMessage
+	seq   uint64
+}
+
+// postRumor numbers the user's text as this node's next rumor and starts
+// mongering it.
+func (c *Core) postRumor(text string, now time.Time) Posted {
+	r := &messages.RumorMessage{Origin: c.name, ID: max(c.next(c.name), c.ownFloor), Text: text}
+	if r.ID == c.next(c.name) {
+		c.accept(r, now)
+	} else {
+		// Peers hold messages of ours that this node has not got back yet:
+		// number past them, and keep this one aside until the gap fills.
+		c.ahead[Posted{r.Origin, r.ID}] = r.Text
+		c.ownFloor = r.ID + 1
+		e := Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now}
+		c.log = append(c.log, e)
+		c.out.Accepted = append(c.out.Accepted, e)
+		c.latest, c.latestAt = r, now
+	}
+	if to, ok := c.pickPeer(""); ok {
+		c.monger(to, r)
+	}
+	return Posted{Origin: r.Origin, ID: r.ID}
+}
+
+func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
+	if r.Origin == "" || len(r.Origin) > messages.MaxNameBytes {
+		c.drop("bad-origin")
+		return
+	}
+	if r.ID == 0 {
+		c.drop("bad-id")
+		return
+	}
+	if len(r.Text) > messages.MaxTextBytes {
+		c.drop("text-too-large")
+		return
+	}
+	if _, known := c.texts[r.Origin]; !known && len(c.origins) >= MaxOrigins {
+		c.drop("too-many-origins")
+		return
+	}
+	c.learn(from)
+	if next := c.next(r.Origin); r.ID != next {
+		// Only the next message of an origin is taken, so a log never has a
+		// gap; the status tells the sender where to resume.
+		if r.ID < next {
+			c.stats.Duplicates++
+		} else {
+			c.stats.OutOfOrder++
+		}
+		c.sendStatus(from)
+		return
+	}
+	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
+	c.accept(r, now)
+	c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
+	c.print(c.peers.line())
+	c.sendStatus(from)
+	c.probe(from)
+	c.awaitCatchUp(from, true)
+	if to, ok := c.pickPeer(from); ok {
+		c.monger(to, r)
+	}
+}
+
+func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
+	if _, seen := c.texts[r.Origin]; !seen {
+		c.origins = append(c.origins, r.Origin)
+	}
+	c.texts[r.Origin] = append(c.texts[r.Origin], r.Text)
+	c.stats.Accepted++
+	c.out.Accepted = append(c.out.Accepted, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
+	// Empty rumors carry no chat text (later versions of the protocol use
+	// them for routing); they are gossiped but kept out of the chat log.
+	if r.Text != "" {
+		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
+	}
+	c.latest, c.latestAt = r, now
+	for {
+		k := Posted{r.Origin, c.next(r.Origin)}
+		text, ok := c.ahead[k]
+		if !ok {
+			break
+		}
+		delete(c.ahead, k)
+		c.texts[k.Origin] = append(c.texts[k.Origin], text)
+	}
+}
+
+func (c *Core) monger(to string, r *messages.RumorMessage) {
+	c.print("MONGERING with " + to)
+	c.send(to, &messages.GossipPacket{Rumor: r})
+	c.timerSeq++
+	c.sessions[to] = session{rumor: r, seq: c.timerSeq}
+	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerMonger, Peer: to, Seq: c.timerSeq, After: c.cfg.MongerTimeout})
+}

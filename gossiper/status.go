@@ -1,0 +1,76 @@
+package gossiper
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// Status returns this node's vector clock.
+func (c *Core) Status() []messages.PeerStatus {
+	if len(c.origins) == 0 {
+		return nil
+	}
+	want := make([]messages.PeerStatus, 0, len(c.origins))
+	size := 0
+	for _, o := range c.origins {
+		// Past one datagram's worth the status would not be sent at all;
+		// the origins left out are compared on a later exchange.
+		if size += len(o) + 16; size > maxStatusBytes {
+			break
+		}
+		want = append(want, messages.PeerStatus{Identifier: o, NextID: c.next(o)})
+	}
+	return want
+}
+
+func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
+	if len(s.Want) > MaxStatusEntries {
+		c.drop("status-too-large")
+		return
+	}
+	c.learn(from)
+	theirs := make(map[string]uint32, len(s.Want))
+	var b strings.Builder
+	b.WriteString("STATUS from ")
+	b.WriteString(from)
+	for _, w := range s.Want {
+		fmt.Fprintf(&b, " peer %s nextID %d", printable(w.Identifier), w.NextID)
+		if _, dup := theirs[w.Identifier]; !dup {
+			theirs[w.Identifier] = max(w.NextID, 1)
+		}
+	}
+	if want := theirs[c.name]; want > max(c.next(c.name), c.ownFloor) {
+		c.ownFloor = want
+		c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
+			"peer %s holds messages of this node's origin %s up to ID %d that this node lacks: its next message takes ID %d", from, c.name, want-1, want))
+	}
+	c.print(b.String())
+	c.print(c.peers.line())
+	lacks := c.noteAhead(from, theirs)
+
+	sess := c.sessions[from]
+	delete(c.sessions, from)
+
+	for _, o := range c.origins {
+		want := max(theirs[o], 1)
+		if want < c.next(o) {
+			delete(c.probes, from) // this may answer our anti-entropy status
+			c.monger(from, &messages.RumorMessage{Origin: o, ID: want, Text: c.texts[o][want-1]})
+			return
+		}
+	}
+	if lacks {
+		delete(c.probes, from)
+		c.sendStatus(from)
+		return
+	}
+	c.print("IN SYNC WITH " + from)
+	c.flipCoin(from, sess.rumor, now, false)
+}
+
+func (c *Core) sendStatus(to string) {
+	c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}})
+}
