@@ -117,20 +117,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	var history *store.Log
-	var recovered []gossiper.Entry
-	if o.dataDir != "" {
-		if history, recovered, err = store.Open(o.dataDir, logger); err != nil {
-			fmt.Fprintln(stderr, "gossiper: -data:", err)
-			return 2
-		}
+	history, recovered, err := openHistory(o.dataDir, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "gossiper: -data:", err)
+		return 2
+	}
+	if history != nil {
 		// Deferred so that it runs after node.Run has closed the sockets and
 		// waited for the last append.
-		defer func() {
-			if err := history.Close(); err != nil {
-				logger.Error("closing the store failed", "err", err)
-			}
-		}()
+		defer closeHistory(history, logger)
 	}
 
 	tr, err := gossiper.ListenUDP(o.cfg.Addr)
@@ -153,14 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		skipped := node.Restore(recovered)
 		logger.Info("history restored", "dir", o.dataDir, "entries", len(recovered)-skipped, "skipped", skipped)
 	}
-	if o.guiAddr != "" {
-		// A taken port costs the page, not the node: graders run ten
-		// nodes on one machine with the default port.
-		opts := web.Options{Logger: logger, Metrics: metrics.Handler(node, time.Now())}
-		if _, err := web.Start(ctx, o.guiAddr, node, opts); err != nil {
-			logger.Warn("no web page; gossiping without it", "err", err)
-		}
-	}
+	startPage(ctx, o.guiAddr, node, logger)
 	go node.ServeClients(ctx, ui)
 	logger.Debug("gossiping", "name", o.cfg.Name, "addr", o.cfg.Addr, "ui", o.uiAddr, "simple", o.cfg.Simple)
 	if err := node.Run(ctx); err != nil {
@@ -168,4 +156,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// openHistory opens the store in dir, if one is asked for, with the entries
+// an earlier run kept.
+func openHistory(dir string, logger *slog.Logger) (*store.Log, []gossiper.Entry, error) {
+	if dir == "" {
+		return nil, nil, nil
+	}
+	return store.Open(dir, logger)
+}
+
+func closeHistory(history *store.Log, logger *slog.Logger) {
+	if err := history.Close(); err != nil {
+		logger.Error("closing the store failed", "err", err)
+	}
+}
+
+// startPage serves the web page and its API at addr, if one is asked for. A
+// taken port costs the page, not the node: graders run ten nodes on one
+// machine with the default port.
+func startPage(ctx context.Context, addr string, node *gossiper.Node, logger *slog.Logger) {
+	if addr == "" {
+		return
+	}
+	opts := web.Options{Logger: logger, Metrics: metrics.Handler(node, time.Now())}
+	if _, err := web.Start(ctx, addr, node, opts); err != nil {
+		logger.Warn("no web page; gossiping without it", "err", err)
+	}
 }
