@@ -57,15 +57,22 @@ func (c hostCheck) allowed(host string) bool {
 	return c.ip.IsUnspecified() || ip.Unmap() == c.ip
 }
 
+// crossOrigin is the standard library's cross-site request check; its zero
+// value trusts no other origin and exempts no path.
+var crossOrigin http.CrossOriginProtection
+
 // sameOrigin says why a state-changing request may come from another site,
-// or returns "". Browsers send Origin with every POST; scripts such as curl
-// send none and are not a cross-site threat, so a missing Origin passes.
+// or returns "". Scripts such as curl send neither Sec-Fetch-Site nor Origin
+// and are not a cross-site threat, so they pass.
 func sameOrigin(r *http.Request) string {
-	switch site := r.Header.Get("Sec-Fetch-Site"); site {
-	case "", "same-origin", "none":
-	default:
+	// Where the browser sent Sec-Fetch-Site, the standard check's verdict
+	// stands; without it, that check only compares Origin with Host, and the
+	// rule below does so for every request.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && crossOrigin.Check(r) != nil {
 		return "request comes from a " + site + " page"
 	}
+	// Browsers send Origin with every POST; it must be http and this Host,
+	// whatever the case of its letters.
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return ""
