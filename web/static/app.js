@@ -235,41 +235,46 @@
   }
   el.text.addEventListener("input", autosize);
 
-  el.nameForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const name = el.newName.value.trim();
-    if (name === "") {
-      showError(el.nameError, "Type a name first.");
-      return;
-    }
-    busy(el.nameForm.querySelector("button"), async () => {
-      try {
-        const v = await post("id", { name });
-        setName(v.name);
-        el.newName.value = "";
-        showError(el.nameError, "");
-      } catch (err) {
-        showError(el.nameError, err.message);
+  // oneFieldForm makes a form of one input post the input's trimmed value as
+  // {[field]: value} to path, pass the answer to done and clear the input.
+  // An empty value is refused with empty; errors show in errorNode.
+  function oneFieldForm({ form, input, errorNode, path, field, empty, done }) {
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const value = input.value.trim();
+      if (value === "") {
+        showError(errorNode, empty);
+        return;
       }
+      busy(form.querySelector("button"), async () => {
+        try {
+          done(await post(path, { [field]: value }));
+          input.value = "";
+          showError(errorNode, "");
+        } catch (err) {
+          showError(errorNode, err.message);
+        }
+      });
     });
-  });
+  }
 
-  el.nodeForm.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const address = el.address.value.trim();
-    if (address === "") {
-      showError(el.nodeError, "Type an address like 127.0.0.1:5001 first.");
-      return;
-    }
-    busy(el.nodeForm.querySelector("button"), async () => {
-      try {
-        setPeers(await post("node", { address }));
-        el.address.value = "";
-        showError(el.nodeError, "");
-      } catch (err) {
-        showError(el.nodeError, err.message);
-      }
-    });
+  oneFieldForm({
+    form: el.nameForm,
+    input: el.newName,
+    errorNode: el.nameError,
+    path: "id",
+    field: "name",
+    empty: "Type a name first.",
+    done: (v) => setName(v.name),
+  });
+  oneFieldForm({
+    form: el.nodeForm,
+    input: el.address,
+    errorNode: el.nodeError,
+    path: "node",
+    field: "address",
+    empty: "Type an address like 127.0.0.1:5001 first.",
+    done: setPeers,
   });
 
   el.jump.addEventListener("click", scrollToBottom);
