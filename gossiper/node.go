@@ -14,7 +14,8 @@ import (
 	"github.com/peerster/Peerster/messages"
 )
 
-var errClosed = errors.New("node is closed")
+// ErrClosed is what Post returns once the node is closed.
+var ErrClosed = errors.New("node is closed")
 
 // Node runs a Core: it reads datagrams from a Transport and client messages
 // from the UI socket, fires the anti-entropy ticker and the rumor timers, and
@@ -175,7 +176,7 @@ func (n *Node) Post(text string) (Posted, error) {
 		return out
 	})
 	if perr == nil && posted.Origin == "" {
-		return posted, errClosed
+		return posted, ErrClosed
 	}
 	return posted, perr
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
-	"github.com/peerster/Peerster/messages"
 )
 
 // message is one chat message as the API shows it.
@@ -83,14 +82,14 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, `missing "text"; send {"text":"..."}`)
 			return
 		}
-		if err := messages.ValidateText(*req.Text); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
 		p, err := h.node.Post(*req.Text)
-		if err != nil {
-			// The text was valid, so the node itself could not send.
+		switch {
+		case errors.Is(err, gossiper.ErrClosed):
 			writeError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		case err != nil:
+			// Any other error says what is wrong with the text.
+			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		h.remember(p.Origin)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -295,10 +294,35 @@ func TestGoodRequestsPass(t *testing.T) {
 
 func TestPostWhenNodeCannotSend(t *testing.T) {
 	f := newFakeNode("A")
-	f.postErr = errors.New("node is closed")
+	f.postErr = gossiper.ErrClosed
 	got := decodeJSON[apiError](t, do(t, f, "POST", "/message", `{"text":"hi"}`, nil), http.StatusServiceUnavailable)
 	if got.Error != "node is closed" {
 		t.Errorf("error %q", got.Error)
+	}
+}
+
+// TestPostRealNodeErrors checks that the real node's refusals reach the
+// client as the fake's do: a bad text is the client's to fix (400, saying
+// what is wrong), a closed node is not (503).
+func TestPostRealNodeErrors(t *testing.T) {
+	net := gossiper.NewMemNetwork(1)
+	tr, _ := net.Listen("127.0.0.1:5000")
+	a, _ := runNode(t, tr, "A")
+	h := NewHandler(a, Options{Addr: pageAddr})
+	for _, text := range []string{"", strings.Repeat("x", messages.MaxTextBytes+1)} {
+		want := messages.ValidateText(text).Error()
+		got := decodeJSON[apiError](t, serve(t, h, "POST", "/message", `{"text":"`+text+`"}`, nil), http.StatusBadRequest)
+		if got.Error != want {
+			t.Errorf("text of %d bytes: error %q, want %q", len(text), got.Error, want)
+		}
+	}
+	a.Close()
+	got := decodeJSON[apiError](t, serve(t, h, "POST", "/message", `{"text":"hi"}`, nil), http.StatusServiceUnavailable)
+	if got.Error != "node is closed" {
+		t.Errorf("closed node: error %q", got.Error)
+	}
+	if len(a.LogSince(0)) != 0 {
+		t.Errorf("refused posts reached the log: %v", a.LogSince(0))
 	}
 }
 

@@ -21,7 +21,7 @@ type fakeNode struct {
 	name    string
 	peers   []string
 	log     []gossiper.Entry
-	postErr error
+	postErr error // what Post returns, such as gossiper.ErrClosed
 	changed chan struct{}
 }
 
@@ -34,14 +34,16 @@ func (f *fakeNode) notifyLocked() {
 	f.changed = make(chan struct{})
 }
 
+// Post checks postErr before the text, as the real node checks whether it
+// is closed before its Core checks the text.
 func (f *fakeNode) Post(text string) (gossiper.Posted, error) {
-	if err := messages.ValidateText(text); err != nil {
-		return gossiper.Posted{}, err
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.postErr != nil {
 		return gossiper.Posted{}, f.postErr
+	}
+	if err := messages.ValidateText(text); err != nil {
+		return gossiper.Posted{}, err
 	}
 	var id uint32 = 1
 	for _, e := range f.log {

@@ -27,7 +27,9 @@ const MaxBodyBytes = 64 << 10
 // Node is what the handler needs of a running gossiper; *gossiper.Node
 // implements it.
 type Node interface {
-	// Post sends text as a client message would be sent.
+	// Post sends text as a client message would be sent. It returns
+	// gossiper.ErrClosed once the node is closed, and any other error
+	// only for a text it refuses, saying what is wrong with it.
 	Post(text string) (gossiper.Posted, error)
 	// LogSince returns the chat log after its first k entries.
 	LogSince(k int) []gossiper.Entry
