@@ -33,16 +33,61 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use GET")
 		return
 	}
-	sent := 0
-	if s := r.Header.Get("Last-Event-ID"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "Last-Event-ID "+quote(s)+" is not a count of messages")
+	sent, ok := lastEventID(w, r)
+	if !ok {
+		return
+	}
+	s := h.openStream(w, sent)
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+	for {
+		// Taken before reading, so that a change made while we read is
+		// not missed.
+		changed := h.node.Changed()
+		if !s.flush(s.update()) {
 			return
 		}
-		sent = n
+		select {
+		case <-changed:
+		case <-tick.C:
+		case <-r.Context().Done():
+			return
+		}
 	}
-	rc := http.NewResponseController(w)
+}
+
+// lastEventID returns how many messages a reconnecting browser has already
+// been sent, 0 for a new one. It answers the request itself and returns
+// false when the header is not a count.
+func lastEventID(w http.ResponseWriter, r *http.Request) (int, bool) {
+	s := r.Header.Get("Last-Event-ID")
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		writeError(w, http.StatusBadRequest, "Last-Event-ID "+quote(s)+" is not a count of messages")
+		return 0, false
+	}
+	return n, true
+}
+
+// stream is one open event stream and what it has told its browser.
+type stream struct {
+	h         *handler
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	name      string
+	peers     []string
+	sent      int  // messages sent, the id of the last message event
+	first     bool // nothing sent yet: every event goes out
+	lastWrite time.Time
+}
+
+// openStream starts the stream's response, for a browser that has been
+// sent the first sent messages.
+func (h *handler) openStream(w http.ResponseWriter, sent int) *stream {
+	s := &stream{h: h, w: w, rc: http.NewResponseController(w), sent: sent, first: true}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -53,55 +98,49 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	if all := h.node.LogSince(0); sent > len(all) {
 		// The node restarted with a shorter log than the page holds.
 		writeEvent(w, "reset", "", struct{}{})
-		sent = 0
+		s.sent = 0
 	}
-	var (
-		name      string
-		peers     []string
-		first     = true
-		lastWrite = time.Now()
-		tick      = time.NewTicker(recheck)
-	)
-	defer tick.Stop()
-	for {
-		// Taken before reading, so that a change made while we read is
-		// not missed.
-		changed := h.node.Changed()
-		wrote := false
-		if n := h.node.Name(); first || n != name {
-			name = n
-			writeEvent(w, "id", "", identity{Name: n})
-			wrote = true
-		}
-		if p := h.peers(); first || !slices.Equal(p, peers) {
-			peers = p
-			writeEvent(w, "node", "", p)
-			wrote = true
-		}
-		if entries := h.node.LogSince(sent); first || len(entries) > 0 {
-			sent += len(entries)
-			writeEvent(w, "message", strconv.Itoa(sent), h.messages(entries))
-			wrote = true
-		}
-		first = false
-		if !wrote && time.Since(lastWrite) >= keepAlive {
-			fmt.Fprint(w, ": keep-alive\n\n")
-			wrote = true
-		}
-		if wrote {
-			lastWrite = time.Now()
-			_ = rc.SetWriteDeadline(time.Now().Add(keepAlive))
-			if err := rc.Flush(); err != nil {
-				return
-			}
-		}
-		select {
-		case <-changed:
-		case <-tick.C:
-		case <-r.Context().Done():
-			return
-		}
+	s.lastWrite = time.Now()
+	return s
+}
+
+// update writes an event for each part of the node's state that changed
+// since the last update, and reports whether it wrote any.
+func (s *stream) update() bool {
+	node := s.h.node
+	wrote := false
+	if n := node.Name(); s.first || n != s.name {
+		s.name = n
+		writeEvent(s.w, "id", "", identity{Name: n})
+		wrote = true
 	}
+	if p := s.h.peers(); s.first || !slices.Equal(p, s.peers) {
+		s.peers = p
+		writeEvent(s.w, "node", "", p)
+		wrote = true
+	}
+	if entries := node.LogSince(s.sent); s.first || len(entries) > 0 {
+		s.sent += len(entries)
+		writeEvent(s.w, "message", strconv.Itoa(s.sent), s.h.messages(entries))
+		wrote = true
+	}
+	s.first = false
+	return wrote
+}
+
+// flush sends what update wrote, or a keep-alive comment when the stream
+// has been quiet for keepAlive. It returns false once the browser is gone.
+func (s *stream) flush(wrote bool) bool {
+	if !wrote && time.Since(s.lastWrite) >= keepAlive {
+		fmt.Fprint(s.w, ": keep-alive\n\n")
+		wrote = true
+	}
+	if !wrote {
+		return true
+	}
+	s.lastWrite = time.Now()
+	_ = s.rc.SetWriteDeadline(time.Now().Add(keepAlive))
+	return s.rc.Flush() == nil
 }
 
 // writeEvent writes one event; a write error shows at the next Flush.
