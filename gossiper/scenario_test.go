@@ -48,6 +48,8 @@ package gossiper
 //	the lines the node prints on stdout, exactly
 //	random(2) = 1                   each random draw: IntN(2) gave 1
 //	store E/1 "Weather"             a message added to the history
+//	posted A/1                      the ID Client gave the user's message
+//	                                (0 in simple mode)
 //	send <to> <packet>              a datagram sent, in the packet syntax (a
 //	                                status of more than 16 entries shows the
 //	                                first four, "...", the last, and the count)
@@ -147,7 +149,8 @@ type result struct {
 	duplicates uint64
 	outOfOrder uint64
 	err        error
-	clock      string // the clock after the event, if it moved
+	posted     *Posted // what Client reported posting
+	clock      string  // the clock after the event, if it moved
 }
 
 func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) string {
@@ -308,7 +311,11 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 		if len(args) != 1 {
 			return r, fmt.Errorf("client takes one text")
 		}
-		r.out, _, r.err = s.core.Client(args[0].s, s.now)
+		var posted Posted
+		r.out, posted, r.err = s.core.Client(args[0].s, s.now)
+		if r.err == nil {
+			r.posted = &posted
+		}
 	case "tick":
 		if len(args) != 0 {
 			return r, fmt.Errorf("tick takes no arguments")
@@ -409,6 +416,9 @@ func render(r result) string {
 	lines = append(lines, r.draws...)
 	for _, e := range r.out.Accepted {
 		lines = append(lines, fmt.Sprintf("store %s/%d %s", word(e.Origin), e.ID, quote(e.Text)))
+	}
+	if r.posted != nil {
+		lines = append(lines, fmt.Sprintf("posted %s/%d", word(r.posted.Origin), r.posted.ID))
 	}
 	for _, snd := range r.out.Sends {
 		lines = append(lines, "send "+snd.To+" "+packet(snd.Packet))
