@@ -40,13 +40,12 @@ func BenchmarkFloodDatagrams(b *testing.B) {
 			pkts = append(pkts, garbage)
 			continue
 		case k < 15:
-			p = rumor(name(), 1, "hello")
+			p = fuzzseed.Rumor(name(), 1, "hello")
 		case k < 17:
 			pkts = append(pkts, fuzzseed.StatusOfSize(b, 1000+rng.IntN(4000)))
 			continue
 		default:
-			p = &messages.GossipPacket{Simple: &messages.SimpleMessage{OriginalName: name(),
-				RelayPeerAddr: fmt.Sprintf("127.0.0.1:%d", 1+rng.IntN(65535)), Contents: name()}}
+			p = fuzzseed.Simple(name(), fmt.Sprintf("127.0.0.1:%d", 1+rng.IntN(65535)), name())
 		}
 		enc, err := p.Encode()
 		if err != nil {
