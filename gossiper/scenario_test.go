@@ -632,13 +632,11 @@ func datagram(t testing.TB, args []token) ([]byte, error) {
 			var origin, relay string
 		fields:
 			for ; len(args) > 0; args = args[1:] {
-				k, v, _ := strings.Cut(args[0].s, "=")
+				k, v, ok := strings.Cut(args[0].s, "=")
 				switch {
-				case args[0].quoted:
-					break fields
-				case k == "origin" && strings.HasPrefix(args[0].s, "origin="):
+				case ok && !args[0].quoted && k == "origin":
 					origin = v
-				case k == "relay" && strings.HasPrefix(args[0].s, "relay="):
+				case ok && !args[0].quoted && k == "relay":
 					relay = v
 				default:
 					break fields
