@@ -16,8 +16,7 @@
 # READY_TIMEOUT, STOP_TIMEOUT, addr_any), makes the nodes' output directory
 # $workdir, and installs the traps that end, by PID, every node still running
 # when the script exits. It provides:
-#	build_binaries      build the gossiper and the client and copy them into
-#	                    $workdir;
+#	build_binaries      build the gossiper and the client into $workdir;
 #	start_ring [FLAG]...  start the ten nodes A..J in a ring, with FLAGs
 #	                    (e.g. -simple) after the usual ones, and wait until all
 #	                    listen;
@@ -253,24 +252,19 @@ send() {
 	fi
 }
 
-# build_binaries builds the gossiper and the client, copies them into
-# $workdir as gossiper and client, and sets $extra_flags, the flags every
-# node gets whatever the mode.
+# build_binaries builds the gossiper and the client into $workdir, as
+# gossiper and client (as the graders name them; the source tree is left as
+# it is), and sets $extra_flags, the flags every node gets whatever the mode.
 build_binaries() {
 	local build_out
 	echo "$TEST: building"
-	if ! build_out=$(go build 2>&1) || [[ ! -x Peerster ]]; then
+	if ! build_out=$(go build -o "$workdir/gossiper" . 2>&1) || [[ ! -x $workdir/gossiper ]]; then
 		echo "$build_out" >&2
 		abort "go build of the gossiper failed"
 	fi
-	if ! build_out=$(cd client && go build 2>&1) || [[ ! -x client/client ]]; then
+	if ! build_out=$(go build -o "$workdir/client" ./client 2>&1) || [[ ! -x $workdir/client ]]; then
 		echo "$build_out" >&2
 		abort "go build of the client failed"
-	fi
-	# Run copies, named as the graders name them, so a rebuild during the test
-	# cannot change the binaries under it.
-	if ! cp Peerster "$workdir/gossiper" || ! cp client/client "$workdir/client"; then
-		abort "cannot copy the binaries to $workdir"
 	fi
 
 	extra_flags=()
