@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/proctest"
 	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
@@ -114,29 +115,28 @@ func (f *floodMaker) packet(i int) []byte {
 // datagrams from 256 source ports at X while X and Y chat: every chat message
 // must still get through, and X's peak memory must stay under the bound.
 func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
-	x := loopbackNode(t, "X")
-	y := loopbackNode(t, "Y")
-	x.withPeers(y)
-	y.withPeers(x)
-	x.start()
-	y.start()
-	pid := x.cmd.Process.Pid
+	x := proctest.Loopback(t, "X")
+	y := proctest.Loopback(t, "Y")
+	x.WithPeers(y)
+	y.WithPeers(x)
+	x.Start(t)
+	y.Start(t)
 
 	// X and Y know each other before the flood, as chatting nodes do.
 	var xTexts, yTexts []string
 	chat := func(k int) {
 		xt, yt := fmt.Sprintf("x-%d", k), fmt.Sprintf("y-%d", k)
-		x.post(xt)
-		y.post(yt)
+		x.Post(xt)
+		y.Post(yt)
 		xTexts, yTexts = append(xTexts, xt), append(yTexts, yt)
 	}
 	chat(0)
 	testkit.Eventually(t, 20*time.Second, "X and Y exchange a message before the flood", func() bool {
-		return x.out.has(yTexts...) && y.out.has(xTexts...)
+		return x.Out.Has(yTexts...) && y.Out.Has(xTexts...)
 	})
-	baseline, _ := procStatusKB(pid, "VmRSS:")
+	baseline, _ := x.ProcStatus("VmRSS:")
 
-	xAddr, err := net.ResolveUDPAddr("udp4", x.addr)
+	xAddr, err := net.ResolveUDPAddr("udp4", x.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if rss, err := procStatusKB(pid, "VmRSS:"); err == nil {
+			if rss, err := x.ProcStatus("VmRSS:"); err == nil {
 				peakMu.Lock()
 				peakRSS = max(peakRSS, rss)
 				peakMu.Unlock()
@@ -208,14 +208,14 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 		}
 	}
 	floodTook := time.Since(start)
-	duringX, duringY := len(yTexts)-len(x.out.missing(yTexts)), len(xTexts)-len(y.out.missing(xTexts))
+	duringX, duringY := len(yTexts)-len(x.Out.Missing(yTexts)), len(xTexts)-len(y.Out.Missing(xTexts))
 	chat(k)
 	testkit.Eventually(t, 30*time.Second, "the chat gets through after the flood", func() bool {
-		return x.out.has(yTexts...) && y.out.has(xTexts...)
+		return x.Out.Has(yTexts...) && y.Out.Has(xTexts...)
 	})
 	close(stopSampling)
 	<-sampled
-	hwm, err := vmHWM(pid)
+	hwm, err := x.VmHWM()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,9 +223,7 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 	rss := peakRSS
 	peakMu.Unlock()
 
-	x.out.mu.Lock()
-	outBytes, spoofed := x.out.bytes, len(x.out.rumors)
-	x.out.mu.Unlock()
+	outBytes, spoofed := x.Out.Bytes(), len(x.Out.Rumors())
 	t.Logf("flood: %d datagrams (%d failed to send) from %d ports in %v; X took %d spoofed rumors and printed %d MB; chat while flooding: X got %d/%d of Y's, Y got %d/%d of X's",
 		sent, failed, floodSources, floodTook.Round(10*time.Millisecond), spoofed, outBytes>>20, duringX, len(yTexts), duringY, len(xTexts))
 	t.Logf("X memory: VmHWM %.1f MiB (sampled peak RSS %.1f MiB, before the flood %.1f MiB); bound %d MiB",
@@ -255,9 +253,9 @@ func TestFloodKeepsChatAndMemoryBounded(t *testing.T) {
 // packetCounters reads the node's Prometheus counters of packets, and logs
 // them: how many reached it (the rest of the flood the kernel dropped), how
 // many it sent, and why it dropped what it did.
-func packetCounters(t *testing.T, n *node) map[string]float64 {
+func packetCounters(t *testing.T, n *proctest.Node) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", n.guiPort))
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", n.GUIPort))
 	if err != nil {
 		t.Fatalf("GET /metrics: %v", err)
 	}
@@ -280,6 +278,6 @@ func packetCounters(t *testing.T, n *node) map[string]float64 {
 			}
 		}
 	}
-	t.Logf("%s's packet counters:\n%s", n.name, strings.Join(lines, "\n"))
+	t.Logf("%s's packet counters:\n%s", n.Name, strings.Join(lines, "\n"))
 	return counters
 }

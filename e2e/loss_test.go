@@ -5,11 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/peerster/Peerster/internal/proctest"
 )
 
 const (
@@ -66,7 +67,7 @@ func mustRun(t *testing.T, stdin string, argv ...string) string {
 // every message.
 func TestDeliveryUnderLoss(t *testing.T) {
 	needNetns(t)
-	ns := lossNamespace + strconv.Itoa(os.Getpid())
+	ns := fmt.Sprintf("%s%d", lossNamespace, os.Getpid())
 	mustRun(t, "", "ip", "netns", "add", ns)
 	t.Cleanup(func() {
 		if out, err := exec.Command("ip", "netns", "delete", ns).CombinedOutput(); err != nil {
@@ -86,31 +87,29 @@ func TestDeliveryUnderLoss(t *testing.T) {
 `, lossGossip0, lossGossip0+lossNodes-1, lossGossip0, lossGossip0+lossNodes-1, lossPercent)
 	mustRun(t, rules, "ip", "netns", "exec", ns, "nft", "-f", "-")
 
-	nodes := make([]*node, lossNodes)
+	nodes := make([]*proctest.Node, lossNodes)
 	for i := range nodes {
-		n := &node{t: t, name: fmt.Sprintf("N%d", i), netns: ns, uiPort: lossUI0 + i,
-			addr: fmt.Sprintf("127.0.0.1:%d", lossGossip0+i)}
-		next := fmt.Sprintf("127.0.0.1:%d", lossGossip0+(i+1)%lossNodes)
-		n.args = []string{"-name=" + n.name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort), "-peers=" + next,
-			"-GUIPort=" + strconv.Itoa(lossGUI0+i)}
+		n := &proctest.Node{Name: fmt.Sprintf("N%d", i), Netns: ns,
+			Addr: fmt.Sprintf("127.0.0.1:%d", lossGossip0+i), UIPort: lossUI0 + i, GUIPort: lossGUI0 + i,
+			Peers: []string{fmt.Sprintf("127.0.0.1:%d", lossGossip0+(i+1)%lossNodes)}}
 		nodes[i] = n
-		n.start()
+		n.Start(t)
 	}
 
 	var texts []string
 	for s := range lossSenders {
 		for k := range lossMessages / lossSenders {
-			texts = append(texts, fmt.Sprintf("m-%s-%d", nodes[2*s].name, k))
+			texts = append(texts, fmt.Sprintf("m-%s-%d", nodes[2*s].Name, k))
 		}
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for s := range lossSenders {
 		wg.Add(1)
-		go func(n *node, texts []string) {
+		go func(n *proctest.Node, texts []string) {
 			defer wg.Done()
 			for _, x := range texts {
-				n.post(x)
+				n.Post(x)
 			}
 		}(nodes[2*s], texts[s*lossMessages/lossSenders:(s+1)*lossMessages/lossSenders])
 	}
@@ -121,8 +120,8 @@ func TestDeliveryUnderLoss(t *testing.T) {
 	for {
 		var behind []string
 		for _, n := range nodes {
-			if m := n.out.missing(texts); len(m) > 0 {
-				behind = append(behind, fmt.Sprintf("%s lacks %d (e.g. %s)", n.name, len(m), m[0]))
+			if m := n.Out.Missing(texts); len(m) > 0 {
+				behind = append(behind, fmt.Sprintf("%s lacks %d (e.g. %s)", n.Name, len(m), m[0]))
 			}
 		}
 		if len(behind) == 0 {
@@ -142,13 +141,11 @@ func TestDeliveryUnderLoss(t *testing.T) {
 		t.Errorf("the loss rule dropped %d of %d datagrams; is it in place?", dropped, total)
 	}
 	for _, n := range nodes {
-		n.out.mu.Lock()
-		for k, r := range n.out.rumors {
-			if r.times > 1 {
-				t.Errorf("%s printed %s/%d %d times", n.name, k.origin, k.id, r.times)
+		for k, times := range n.Out.Rumors() {
+			if times > 1 {
+				t.Errorf("%s printed %s/%d %d times", n.Name, k.Origin, k.ID, times)
 			}
 		}
-		n.out.mu.Unlock()
 	}
 }
 
@@ -162,7 +159,7 @@ func nftCounters(t *testing.T, listing string) (total, dropped int64) {
 	if len(m) != 2 {
 		t.Fatalf("expected two counters in:\n%s", listing)
 	}
-	total, _ = strconv.ParseInt(m[0][1], 10, 64)
-	dropped, _ = strconv.ParseInt(m[1][1], 10, 64)
+	fmt.Sscan(m[0][1], &total)
+	fmt.Sscan(m[1][1], &dropped)
 	return total, dropped
 }

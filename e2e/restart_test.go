@@ -5,38 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/proctest"
 	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/store"
 )
-
-// loopbackNode describes a gossiper on 127.0.0.1 with fresh ports.
-func loopbackNode(t *testing.T, name string, extra ...string) *node {
-	n := &node{t: t, name: name, uiPort: testkit.FreePort(t, "udp"), guiPort: testkit.FreePort(t, "tcp")}
-	n.addr = "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp"))
-	n.args = append([]string{"-name=" + name, "-gossipAddr=" + n.addr, "-UIPort=" + strconv.Itoa(n.uiPort),
-		"-GUIPort=" + strconv.Itoa(n.guiPort)}, extra...)
-	return n
-}
-
-func (n *node) withPeers(peers ...*node) *node {
-	var addrs []string
-	for _, p := range peers {
-		addrs = append(addrs, p.addr)
-	}
-	n.args = append(n.args, "-peers="+strings.Join(addrs, ","))
-	return n
-}
-
-// again describes the same node (name, ports, flags) for a restart.
-func (n *node) again() *node {
-	return &node{t: n.t, name: n.name, addr: n.addr, uiPort: n.uiPort, guiPort: n.guiPort, args: n.args, netns: n.netns}
-}
 
 // TestRestartKeepsHistory runs A - B - C in a line, B with -data. B is
 // killed with SIGKILL while messages are in flight, A and C talk while it is
@@ -46,20 +23,20 @@ func (n *node) again() *node {
 // SIGTERM with the whole history on disk.
 func TestRestartKeepsHistory(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "B-data")
-	a := loopbackNode(t, "A")
-	b := loopbackNode(t, "B", "-data="+data)
-	c := loopbackNode(t, "C")
-	a.withPeers(b)
-	b.withPeers(a, c)
-	c.withPeers(b)
-	for _, n := range []*node{a, b, c} {
-		n.start()
+	a := proctest.Loopback(t, "A")
+	b := proctest.Loopback(t, "B", "-data="+data)
+	c := proctest.Loopback(t, "C")
+	a.WithPeers(b)
+	b.WithPeers(a, c)
+	c.WithPeers(b)
+	for _, n := range []*proctest.Node{a, b, c} {
+		n.Start(t)
 	}
 
 	var all []string
-	post := func(n *node, k int) {
-		text := fmt.Sprintf("%s-%d", n.name, k)
-		n.post(text)
+	post := func(n *proctest.Node, k int) {
+		text := fmt.Sprintf("%s-%d", n.Name, k)
+		n.Post(text)
 		all = append(all, text)
 	}
 	for k := 1; k <= 3; k++ {
@@ -68,17 +45,17 @@ func TestRestartKeepsHistory(t *testing.T) {
 		post(c, k)
 	}
 	testkit.Eventually(t, 30*time.Second, "the first 9 messages at A, B and C", func() bool {
-		return a.out.has(all...) && b.out.has(all...) && c.out.has(all...)
+		return a.Out.Has(all...) && b.Out.Has(all...) && c.Out.Has(all...)
 	})
 
 	// Mid-conversation: A's and C's rumors are on their way when B dies.
 	post(b, 4)
-	testkit.Eventually(t, 10*time.Second, "B takes its 4th message", func() bool { return b.out.has("B-4") })
+	testkit.Eventually(t, 10*time.Second, "B takes its 4th message", func() bool { return b.Out.Has("B-4") })
 	post(a, 4)
 	post(c, 4)
-	b.kill(syscall.SIGKILL)
-	before := b.out
-	t.Logf("B killed holding %d of %d messages", len(all)-len(before.missing(all)), len(all))
+	b.Kill(syscall.SIGKILL)
+	before := b.Out
+	t.Logf("B killed holding %d of %d messages", len(all)-len(before.Missing(all)), len(all))
 
 	for k := 5; k <= 6; k++ {
 		post(a, k)
@@ -87,51 +64,51 @@ func TestRestartKeepsHistory(t *testing.T) {
 	// Long enough for A and C to monger to the dead B and time out.
 	time.Sleep(1500 * time.Millisecond)
 
-	b2 := b.again()
-	b2.start()
+	b2 := b.Again()
+	b2.Start(t)
 	testkit.Eventually(t, 30*time.Second, "B back gets what A and C said while it was down", func() bool {
-		return b2.out.has("A-5", "A-6", "C-5", "C-6")
+		return b2.Out.Has("A-5", "A-6", "C-5", "C-6")
 	})
 	post(b2, 5)
 	testkit.Eventually(t, 30*time.Second, "A and C get B's first message after its restart", func() bool {
-		return a.out.has(all...) && c.out.has(all...)
+		return a.Out.Has(all...) && c.Out.Has(all...)
 	})
-	for _, n := range []*node{a, c} {
-		line, _ := n.out.rumor("B", 5)
+	for _, n := range []*proctest.Node{a, c} {
+		line, _ := n.Out.Rumor("B", 5)
 		if !strings.HasSuffix(line, " ID 5 contents B-5") {
-			t.Errorf("%s: B's message after the restart came as %q, want ID 5", n.name, line)
+			t.Errorf("%s: B's message after the restart came as %q, want ID 5", n.Name, line)
 		}
-		for k := range before.rumors {
-			if _, times := n.out.rumor(k.origin, k.id); times > 1 {
-				t.Errorf("%s took %s/%d %d times", n.name, k.origin, k.id, times)
+		for k := range before.Rumors() {
+			if _, times := n.Out.Rumor(k.Origin, k.ID); times > 1 {
+				t.Errorf("%s took %s/%d %d times", n.Name, k.Origin, k.ID, times)
 			}
 		}
 	}
 	// Had B lost anything, A and C would have sent it again, and B would
 	// have printed it again.
-	for k := range before.rumors {
-		if line, times := b2.out.rumor(k.origin, k.id); times > 0 {
+	for k := range before.Rumors() {
+		if line, times := b2.Out.Rumor(k.Origin, k.ID); times > 0 {
 			t.Errorf("B after restart took again what it had: %q", line)
 		}
 	}
 	for id := uint64(1); id <= 5; id++ {
-		if line, times := b2.out.rumor("B", id); times > 0 {
+		if line, times := b2.Out.Rumor("B", id); times > 0 {
 			t.Errorf("B after restart took its own message back from a peer: %q", line)
 		}
 	}
 
 	checkWebLog(t, b2, all)
 
-	if st := b2.kill(syscall.SIGTERM); st.ExitCode() != 0 {
+	if st := b2.Kill(syscall.SIGTERM); st.ExitCode() != 0 {
 		t.Errorf("B exited with %v on SIGTERM, want 0", st)
 	}
 	checkStore(t, data, all)
 }
 
 // checkWebLog asks the node's web API for its chat log.
-func checkWebLog(t *testing.T, n *node, want []string) {
+func checkWebLog(t *testing.T, n *proctest.Node, want []string) {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/message", n.guiPort))
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/message", n.GUIPort))
 	if err != nil {
 		t.Errorf("GET /message: %v", err)
 		return
@@ -152,7 +129,7 @@ func checkWebLog(t *testing.T, n *node, want []string) {
 	}
 	for _, w := range want {
 		if !got[w] {
-			t.Errorf("GET /message on %s lacks %q (has %d messages)", n.name, w, len(log))
+			t.Errorf("GET /message on %s lacks %q (has %d messages)", n.Name, w, len(log))
 		}
 	}
 }

@@ -1,10 +1,11 @@
 // Package testkit holds what the tests of several packages need alike: a
-// stdout that a test reads while a node writes it, a free loopback port, and
-// a wait for a condition.
+// stdout that a test reads while a node writes it, a free or a held loopback
+// port, and a wait for a condition.
 package testkit
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -34,20 +35,36 @@ func (b *SyncBuffer) String() string {
 // "udp" (gossip and UI sockets) or "tcp" (the web server).
 func FreePort(tb testing.TB, network string) int {
 	tb.Helper()
+	c, port := listen(tb, network)
+	c.Close()
+	return port
+}
+
+// HeldPort returns a port on 127.0.0.1 that this process holds, bound (and
+// for "tcp" listening), until tb ends: a port another program finds taken.
+func HeldPort(tb testing.TB, network string) int {
+	tb.Helper()
+	c, port := listen(tb, network)
+	tb.Cleanup(func() { c.Close() })
+	return port
+}
+
+// listen binds a socket of network ("udp" or "tcp") to a free port on
+// 127.0.0.1.
+func listen(tb testing.TB, network string) (io.Closer, int) {
+	tb.Helper()
 	if network == "udp" {
 		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
 			tb.Fatal(err)
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
+		return c, c.LocalAddr().(*net.UDPAddr).Port
 	}
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l, l.Addr().(*net.TCPAddr).Port
 }
 
 // Eventually polls cond until it holds, and returns how long that took; it

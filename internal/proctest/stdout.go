@@ -1,0 +1,179 @@
+package proctest
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// HeadSize is how much of a node's stdout Stdout keeps verbatim (Head).
+const HeadSize = 1 << 20
+
+// RumorKey names one message of one origin.
+type RumorKey struct {
+	Origin string
+	ID     uint64
+}
+
+// Stdout reads a gossiper's stdout as it prints it. It keeps the chat texts
+// (of CLIENT MESSAGE and RUMOR lines), the first RUMOR line of each message
+// and how many were printed, lines that are none of the handout's kinds, and
+// the first HeadSize bytes verbatim; of the rest (STATUS, PEERS... lines) it
+// only counts the bytes, so a node that prints megabytes costs the test
+// little memory.
+type Stdout struct {
+	mu     sync.Mutex
+	texts  map[string]bool
+	rumors map[RumorKey]*rumorSeen
+	chat   int      // CLIENT MESSAGE and RUMOR lines
+	odd    []string // lines that are none of the handout's kinds, the first 100
+	head   strings.Builder
+	bytes  int64
+	done   chan struct{}
+}
+
+// rumorSeen is what a node printed for one origin/ID: its first RUMOR line
+// and how many times it printed one.
+type rumorSeen struct {
+	line  string
+	times int
+}
+
+func newStdout(r io.ReadCloser) *Stdout {
+	s := &Stdout{texts: map[string]bool{}, rumors: map[RumorKey]*rumorSeen{}, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer r.Close()
+		br := bufio.NewReaderSize(r, 1<<20)
+		for {
+			line, err := br.ReadString('\n')
+			if len(line) > 0 {
+				s.add(line)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+var handoutPrefixes = []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS"}
+
+// add takes one line, with its newline if it has one.
+func (s *Stdout) add(raw string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if left := HeadSize - s.head.Len(); left > 0 {
+		s.head.WriteString(raw[:min(left, len(raw))])
+	}
+	line := strings.TrimSuffix(raw, "\n")
+	s.bytes += int64(len(line)) + 1
+	switch {
+	case strings.HasPrefix(line, "CLIENT MESSAGE "):
+		s.texts[strings.TrimPrefix(line, "CLIENT MESSAGE ")] = true
+		s.chat++
+	case strings.HasPrefix(line, "RUMOR "):
+		// RUMOR origin <name> from <addr> ID <id> contents <text>
+		f := strings.SplitN(line, " ", 9)
+		if len(f) < 8 || f[1] != "origin" || f[3] != "from" || f[5] != "ID" || f[7] != "contents" {
+			s.noteOdd(line)
+			return
+		}
+		id, err := strconv.ParseUint(f[6], 10, 32)
+		if err != nil {
+			s.noteOdd(line)
+			return
+		}
+		text := ""
+		if len(f) == 9 {
+			text = f[8]
+		}
+		k := RumorKey{f[2], id}
+		if s.rumors[k] == nil {
+			s.rumors[k] = &rumorSeen{line: line}
+		}
+		s.rumors[k].times++
+		s.texts[text] = true
+		s.chat++
+	default:
+		for _, p := range handoutPrefixes {
+			if strings.HasPrefix(line, p) {
+				return
+			}
+		}
+		s.noteOdd(line)
+	}
+}
+
+func (s *Stdout) noteOdd(line string) {
+	if len(s.odd) < 100 {
+		s.odd = append(s.odd, line)
+	}
+}
+
+// Has reports whether every one of texts was printed in a CLIENT MESSAGE or
+// RUMOR line.
+func (s *Stdout) Has(texts ...string) bool {
+	return len(s.Missing(texts)) == 0
+}
+
+// Missing returns those of texts that no CLIENT MESSAGE or RUMOR line
+// printed.
+func (s *Stdout) Missing(texts []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m []string
+	for _, x := range texts {
+		if !s.texts[x] {
+			m = append(m, x)
+		}
+	}
+	return m
+}
+
+// Rumor returns the first RUMOR line printed for origin/id and how many
+// were printed.
+func (s *Stdout) Rumor(origin string, id uint64) (string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rumors[RumorKey{origin, id}]; r != nil {
+		return r.line, r.times
+	}
+	return "", 0
+}
+
+// Rumors returns how many RUMOR lines were printed for each message.
+func (s *Stdout) Rumors() map[RumorKey]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[RumorKey]int, len(s.rumors))
+	for k, r := range s.rumors {
+		m[k] = r.times
+	}
+	return m
+}
+
+// Bytes is how many bytes were printed.
+func (s *Stdout) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+// Odd returns the lines (the first 100) that are none of the handout's
+// kinds.
+func (s *Stdout) Odd() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.odd...)
+}
+
+// Head returns what was printed, verbatim, up to HeadSize bytes.
+func (s *Stdout) Head() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.head.String()
+}
