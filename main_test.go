@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -61,12 +62,28 @@ func TestRingScripts(t *testing.T) {
 	}
 	for _, script := range []string{"test_1_ring.sh", "test_2_ring.sh"} {
 		t.Run(script, func(t *testing.T) {
+			before := builtInTree()
 			out, err := exec.Command("bash", script).CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", script, err, out)
 			}
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			t.Log(lines[len(lines)-1])
+			if after := builtInTree(); after != before {
+				t.Errorf("%s built into the source tree: %q, before %q", script, after, before)
+			}
 		})
 	}
+}
+
+// builtInTree describes the binaries a plain go build leaves in the source
+// tree, with their times: the ring scripts build into a folder of their own.
+func builtInTree() string {
+	var s []string
+	for _, f := range []string{"Peerster", "client/client"} {
+		if fi, err := os.Stat(f); err == nil {
+			s = append(s, f+" "+fi.ModTime().String())
+		}
+	}
+	return strings.Join(s, ", ")
 }

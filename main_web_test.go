@@ -3,20 +3,16 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/proctest"
 	"github.com/peerster/Peerster/internal/testkit"
-	"github.com/peerster/Peerster/messages"
 )
 
 func TestWebFlagsParse(t *testing.T) {
@@ -56,89 +52,44 @@ func TestWebFlagsParse(t *testing.T) {
 	}
 }
 
-// TestMain makes this test binary a gossiper when PEERSTER_RUN_MAIN=1, with
-// the gossiper's arguments after "--", so that the tests of the web flags can
-// start one and stop it with a signal as a user would.
-func TestMain(m *testing.M) {
-	if os.Getenv("PEERSTER_RUN_MAIN") == "1" {
-		flag.Parse()
-		os.Exit(run(flag.Args(), os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
+// TestMain runs the tests through proctest, which builds the gossiper and the
+// client the first time a test starts a node, and removes them at the end.
+func TestMain(m *testing.M) { os.Exit(proctest.Main(m)) }
 
-// gossiperProcess is this binary run as a gossiper.
-type gossiperProcess struct {
-	cmd            *exec.Cmd
-	stdout, stderr *testkit.SyncBuffer
-}
-
-func startGossiper(t *testing.T, args ...string) *gossiperProcess {
+// startGossiper starts n, which must stop within 5 s of SIGTERM when the test
+// ends, as a user would stop it.
+func startGossiper(t *testing.T, n *proctest.Node) *proctest.Node {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &gossiperProcess{cmd: exec.Command(exe, append([]string{"--"}, args...)...), stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}}
-	p.cmd.Env = append(os.Environ(), "PEERSTER_RUN_MAIN=1")
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-done
-			t.Error("gossiper did not stop within 5s of SIGTERM")
-		}
-	})
-	return p
+	n.TermWithin = 5 * time.Second
+	n.Start(t)
+	return n
 }
 
 // TestGUIPortTaken starts a gossiper whose page port is taken: it must say
 // so once on stderr and go on gossiping.
 func TestGUIPortTaken(t *testing.T) {
-	busy, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
-	uiPort := strconv.Itoa(testkit.FreePort(t, "udp"))
-	p := startGossiper(t, "-name=A", "-gossipAddr=127.0.0.1:"+strconv.Itoa(testkit.FreePort(t, "udp")), "-UIPort="+uiPort, "-GUIPort="+busyPort)
+	p := proctest.Loopback(t, "A")
+	p.GUIPort = testkit.HeldPort(t, "tcp")
+	startGossiper(t, p)
 
-	testkit.Eventually(t, 10*time.Second, "no word of the taken port on stderr", func() bool { return strings.Contains(p.stderr.String(), "no web page") })
-	send, err := (&messages.Message{Text: "still gossiping"}).Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("udp4", "127.0.0.1:"+uiPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	testkit.Eventually(t, 10*time.Second, "no word of the taken port on stderr", func() bool { return strings.Contains(p.Stderr(), "no web page") })
+	p.Post("still gossiping")
 	testkit.Eventually(t, 10*time.Second, "the client message never showed on stdout", func() bool {
-		_, _ = conn.Write(send)
-		return strings.Contains(p.stdout.String(), "CLIENT MESSAGE still gossiping\n")
+		return strings.Contains(p.Out.Head(), "CLIENT MESSAGE still gossiping\n")
 	})
-	if n := strings.Count(p.stderr.String(), "no web page"); n != 1 {
-		t.Errorf("the taken port was reported %d times:\n%s", n, p.stderr)
+	if n := strings.Count(p.Stderr(), "no web page"); n != 1 {
+		t.Errorf("the taken port was reported %d times:\n%s", n, p.Stderr())
 	}
-	if !strings.Contains(p.stderr.String(), "address already in use") {
-		t.Errorf("stderr does not say why:\n%s", p.stderr)
+	if !strings.Contains(p.Stderr(), "address already in use") {
+		t.Errorf("stderr does not say why:\n%s", p.Stderr())
 	}
 }
 
 // TestGUIServes starts a gossiper with its page and reads its name from the
 // API.
 func TestGUIServes(t *testing.T) {
-	guiPort := strconv.Itoa(testkit.FreePort(t, "tcp"))
-	p := startGossiper(t, "-name=webnode", "-gossipAddr=127.0.0.1:"+strconv.Itoa(testkit.FreePort(t, "udp")), "-UIPort="+strconv.Itoa(testkit.FreePort(t, "udp")), "-GUIPort="+guiPort)
+	p := startGossiper(t, proctest.Loopback(t, "webnode"))
+	guiPort := strconv.Itoa(p.GUIPort)
 	var id struct{ Name string }
 	testkit.Eventually(t, 10*time.Second, "GET /id never answered", func() bool {
 		res, err := http.Get("http://127.0.0.1:" + guiPort + "/id")
@@ -162,7 +113,7 @@ func TestGUIServes(t *testing.T) {
 			t.Errorf("GET /metrics: %d, no %s", res.StatusCode, want)
 		}
 	}
-	if out := p.stdout.String(); strings.Contains(out, "level=") {
+	if out := p.Out.Head(); strings.Contains(out, "level=") {
 		t.Errorf("diagnostics on stdout:\n%s", out)
 	}
 }
