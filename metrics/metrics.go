@@ -1,13 +1,18 @@
-// Package metrics exposes a node's counters in the Prometheus text format.
+// Package metrics exposes a node's counters in the Prometheus text format
+// (version 0.0.4), with a few of the Go runtime's and the process's figures
+// under their usual names.
+//
+// The page is written by hand rather than with the Prometheus client
+// library: that library and its dependencies cost every run of the node
+// time and memory at start-up, before it can bind its sockets, for a page
+// that most runs never serve.
 package metrics
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/peerster/Peerster/gossiper"
 )
@@ -18,51 +23,42 @@ type Source interface {
 	Peers() []string
 }
 
-var (
-	packetsIn  = prometheus.NewDesc("peerster_packets_received_total", "Datagrams received from peers.", nil, nil)
-	packetsOut = prometheus.NewDesc("peerster_packets_sent_total", "Datagrams sent to peers.", nil, nil)
-	accepted   = prometheus.NewDesc("peerster_rumors_accepted_total", "Rumors added to the history.", nil, nil)
-	duplicates = prometheus.NewDesc("peerster_rumors_duplicate_total", "Rumors received that were held already.", nil, nil)
-	outOfOrder = prometheus.NewDesc("peerster_rumors_out_of_order_total", "Rumors received ahead of a gap, not stored.", nil, nil)
-	dropped    = prometheus.NewDesc("peerster_packets_dropped_total", "Datagrams and client messages dropped, by reason.", []string{"reason"}, nil)
-	peers      = prometheus.NewDesc("peerster_peers", "Known peers.", nil, nil)
-	uptime     = prometheus.NewDesc("peerster_uptime_seconds", "Seconds since the node started.", nil, nil)
-)
-
-// collector reads the node at every scrape, so the node keeps plain
-// counters and knows nothing of Prometheus.
-type collector struct {
-	src   Source
-	start time.Time
-}
-
-func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{packetsIn, packetsOut, accepted, duplicates, outOfOrder, dropped, peers, uptime} {
-		ch <- d
-	}
-}
-
-func (c collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.src.Stats()
-	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
-	counter(packetsIn, s.PacketsIn)
-	counter(packetsOut, s.PacketsOut)
-	counter(accepted, s.Accepted)
-	counter(duplicates, s.Duplicates)
-	counter(outOfOrder, s.OutOfOrder)
-	for reason, n := range s.Dropped {
-		counter(dropped, n, reason)
-	}
-	ch <- prometheus.MustNewConstMetric(peers, prometheus.GaugeValue, float64(len(c.src.Peers())))
-	ch <- prometheus.MustNewConstMetric(uptime, prometheus.GaugeValue, time.Since(c.start).Seconds())
-}
-
 // Handler serves src's counters, and the Go runtime's and the process's,
-// at every request.
+// at every request. start is when the node started, for its uptime.
 func Handler(src Source, start time.Time) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{src, start}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e exposition
+		writeNode(&e, src, start)
+		writeGo(&e)
+		writeProcess(&e, procRoot)
+		w.Header().Set("Content-Type", ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(e.b)))
+		_, _ = w.Write(e.b)
+	})
+}
+
+// writeNode writes the node's figures, read at every scrape, so the node
+// keeps plain counters and knows nothing of Prometheus.
+func writeNode(e *exposition, src Source, start time.Time) {
+	s := src.Stats()
+	e.counter("peerster_packets_received_total", "Datagrams received from peers.", float64(s.PacketsIn))
+	e.counter("peerster_packets_sent_total", "Datagrams sent to peers.", float64(s.PacketsOut))
+	e.counter("peerster_rumors_accepted_total", "Rumors added to the history.", float64(s.Accepted))
+	e.counter("peerster_rumors_duplicate_total", "Rumors received that were held already.", float64(s.Duplicates))
+	e.counter("peerster_rumors_out_of_order_total", "Rumors received ahead of a gap, not stored.", float64(s.OutOfOrder))
+	// A reason appears once the node has dropped something for it.
+	if len(s.Dropped) > 0 {
+		const dropped = "peerster_packets_dropped_total"
+		e.family(dropped, counterType, "Datagrams and client messages dropped, by reason.")
+		reasons := make([]string, 0, len(s.Dropped))
+		for reason := range s.Dropped {
+			reasons = append(reasons, reason)
+		}
+		slices.Sort(reasons)
+		for _, reason := range reasons {
+			e.sample(dropped, float64(s.Dropped[reason]), "reason", reason)
+		}
+	}
+	e.gauge("peerster_peers", "Known peers.", float64(len(src.Peers())))
+	e.gauge("peerster_uptime_seconds", "Seconds since the node started.", time.Since(start).Seconds())
 }

@@ -37,7 +37,7 @@ func TestHandlerServesCounters(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+	if ct := rec.Header().Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
 		t.Errorf("content type %q", ct)
 	}
 }

@@ -1,0 +1,417 @@
+package metrics
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerster/Peerster/gossiper"
+)
+
+// parsed is a page in the text format, checked line by line by parse.
+type parsed struct {
+	types   map[string]string  // family name -> TYPE
+	samples map[string]float64 // name{l1="v1",...} as written, unescaped -> value
+	order   []string           // the samples' keys, in the page's order
+}
+
+// parse checks text against the Prometheus text format, version 0.0.4, as
+// far as Handler uses it: HELP and TYPE lines, then the family's samples,
+// each family in one block; names and label names as the format allows;
+// label values and HELP texts escaped; values Go floats, NaN or ±Inf. It is
+// stricter than the format in one way: Handler writes no empty lines, so
+// parse takes none.
+func parse(text string) (*parsed, error) {
+	p := &parsed{types: map[string]string{}, samples: map[string]float64{}}
+	if !strings.HasSuffix(text, "\n") {
+		return nil, fmt.Errorf("the page does not end with a line feed")
+	}
+	helped := map[string]bool{}
+	done := map[string]bool{} // families whose block has ended
+	current := ""
+	begin := func(name string) error {
+		if name != current {
+			if done[name] {
+				return fmt.Errorf("family %s comes in two blocks", name)
+			}
+			if current != "" {
+				done[current] = true
+			}
+			current = name
+		}
+		return nil
+	}
+	for n, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		n++
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			name, help, _ := strings.Cut(rest, " ")
+			if !validName(name) || helped[name] {
+				return nil, fmt.Errorf("line %d: bad or second HELP: %q", n, line)
+			}
+			if _, err := unescape(help, false); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n, err)
+			}
+			helped[name] = true
+			if err := begin(name); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n, err)
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name, typ, _ := strings.Cut(rest, " ")
+			switch typ {
+			case "counter", "gauge", "summary", "histogram", "untyped":
+			default:
+				return nil, fmt.Errorf("line %d: type %q", n, typ)
+			}
+			if !validName(name) || p.types[name] != "" {
+				return nil, fmt.Errorf("line %d: bad or second TYPE: %q", n, line)
+			}
+			if err := begin(name); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n, err)
+			}
+			p.types[name] = typ
+			continue
+		}
+		if strings.HasPrefix(line, "#") || line == "" {
+			return nil, fmt.Errorf("line %d: neither HELP, TYPE nor a sample: %q", n, line)
+		}
+		key, value, err := parseSample(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %v: %q", n, err, line)
+		}
+		name, _, _ := strings.Cut(key, "{")
+		family := name
+		if p.types[current] == "summary" {
+			family = strings.TrimSuffix(strings.TrimSuffix(name, "_sum"), "_count")
+		}
+		if family != current || p.types[current] == "" {
+			return nil, fmt.Errorf("line %d: sample %s outside its family's block (after TYPE of %q)", n, name, current)
+		}
+		if _, dup := p.samples[key]; dup {
+			return nil, fmt.Errorf("line %d: sample %s twice", n, key)
+		}
+		p.samples[key] = value
+		p.order = append(p.order, key)
+	}
+	return p, nil
+}
+
+// parseSample splits name{labels} value, checking and unescaping the labels.
+func parseSample(line string) (key string, v float64, err error) {
+	i := strings.IndexAny(line, "{ ")
+	if i < 0 {
+		return "", 0, fmt.Errorf("no value")
+	}
+	name, rest := line[:i], line[i:]
+	if !validName(name) {
+		return "", 0, fmt.Errorf("bad name %q", name)
+	}
+	key = name
+	if rest[0] == '{' {
+		rest = rest[1:]
+		var labels []string
+		for !strings.HasPrefix(rest, "}") {
+			ln, r, ok := strings.Cut(rest, `="`)
+			if !ok || !validName(ln) || strings.Contains(ln, ":") {
+				return "", 0, fmt.Errorf("bad label in %q", rest)
+			}
+			// The value ends at the first quote not escaped.
+			end := -1
+			for j := 0; j < len(r); j++ {
+				if r[j] == '\\' {
+					j++
+				} else if r[j] == '"' {
+					end = j
+					break
+				}
+			}
+			if end < 0 {
+				return "", 0, fmt.Errorf("unterminated label value")
+			}
+			val, err := unescape(r[:end], true)
+			if err != nil {
+				return "", 0, err
+			}
+			labels = append(labels, ln+`="`+val+`"`)
+			rest = r[end+1:]
+			if strings.HasPrefix(rest, ",") {
+				rest = rest[1:]
+			} else if !strings.HasPrefix(rest, "}") {
+				return "", 0, fmt.Errorf("no comma or brace after a label")
+			}
+		}
+		key += "{" + strings.Join(labels, ",") + "}"
+		rest = rest[1:]
+	}
+	value, ok := strings.CutPrefix(rest, " ")
+	if !ok || strings.Contains(value, " ") {
+		return "", 0, fmt.Errorf("not one space then a value")
+	}
+	if v, err = strconv.ParseFloat(value, 64); err != nil {
+		return "", 0, err
+	}
+	return key, v, nil
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if !(c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape undoes escapeLabel (quote) or escapeHelp, refusing any other
+// escape and, in a label value, a bare quote or line feed.
+func unescape(s string, quote bool) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n' || c == '"' && quote:
+			return "", fmt.Errorf("unescaped %q in %q", c, s)
+		case c != '\\':
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch {
+		case i == len(s):
+			return "", fmt.Errorf("trailing backslash in %q", s)
+		case s[i] == '\\':
+			b.WriteByte('\\')
+		case s[i] == 'n':
+			b.WriteByte('\n')
+		case s[i] == '"' && quote:
+			b.WriteByte('"')
+		default:
+			return "", fmt.Errorf("unknown escape \\%c in %q", s[i], s)
+		}
+	}
+	return b.String(), nil
+}
+
+func scrape(t *testing.T, src Source, start time.Time) *parsed {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	Handler(src, start).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	if rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
+		t.Errorf("Content-Length %q for %d bytes", cl, len(body))
+	}
+	p, err := parse(string(body))
+	if err != nil {
+		t.Fatalf("not the text format: %v\n%s", err, body)
+	}
+	return p
+}
+
+func TestPageParsesLineByLine(t *testing.T) {
+	node := fakeNode{gossiper.Stats{PacketsIn: 1523000, PacketsOut: 5, Accepted: 3,
+		Dropped: map[string]uint64{"undecodable": 4, "rate-limited": 9, "from-self": 1}}}
+	p := scrape(t, node, time.Now().Add(-90*time.Second))
+	for key, v := range map[string]float64{
+		"peerster_packets_received_total":                       1523000,
+		"peerster_packets_sent_total":                           5,
+		"peerster_rumors_accepted_total":                        3,
+		"peerster_rumors_duplicate_total":                       0,
+		"peerster_rumors_out_of_order_total":                    0,
+		`peerster_packets_dropped_total{reason="from-self"}`:    1,
+		`peerster_packets_dropped_total{reason="rate-limited"}`: 9,
+		`peerster_packets_dropped_total{reason="undecodable"}`:  4,
+		"peerster_peers":                                        2,
+		`go_info{version="` + runtime.Version() + `"}`:          1,
+		"go_sched_gomaxprocs_threads":                           float64(runtime.GOMAXPROCS(0)),
+	} {
+		if got, ok := p.samples[key]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", key, got, ok, v)
+		}
+	}
+	for _, key := range []string{
+		"peerster_uptime_seconds", "go_goroutines", "go_threads", "go_gc_gomemlimit_bytes",
+		`go_gc_duration_seconds{quantile="0"}`, `go_gc_duration_seconds{quantile="0.25"}`,
+		`go_gc_duration_seconds{quantile="0.5"}`, `go_gc_duration_seconds{quantile="0.75"}`,
+		`go_gc_duration_seconds{quantile="1"}`, "go_gc_duration_seconds_sum", "go_gc_duration_seconds_count",
+		"go_memstats_alloc_bytes", "go_memstats_alloc_bytes_total", "go_memstats_sys_bytes",
+		"go_memstats_heap_alloc_bytes", "go_memstats_heap_sys_bytes", "go_memstats_heap_idle_bytes",
+		"go_memstats_heap_inuse_bytes", "go_memstats_heap_released_bytes", "go_memstats_heap_objects",
+		"go_memstats_stack_inuse_bytes", "go_memstats_mallocs_total", "go_memstats_frees_total",
+		"go_memstats_next_gc_bytes", "go_memstats_last_gc_time_seconds",
+	} {
+		if _, ok := p.samples[key]; !ok {
+			t.Errorf("no %s", key)
+		}
+	}
+	if up := p.samples["peerster_uptime_seconds"]; up < 90 || up > 100 {
+		t.Errorf("uptime %v s, want about 90", up)
+	}
+	if p.samples["go_goroutines"] < 1 || p.samples["go_memstats_heap_alloc_bytes"] <= 0 {
+		t.Errorf("goroutines %v, heap %v", p.samples["go_goroutines"], p.samples["go_memstats_heap_alloc_bytes"])
+	}
+	for name, typ := range map[string]string{
+		"peerster_packets_received_total": "counter", "peerster_packets_dropped_total": "counter",
+		"peerster_peers": "gauge", "peerster_uptime_seconds": "gauge", "go_gc_duration_seconds": "summary",
+		"go_goroutines": "gauge", "go_memstats_alloc_bytes_total": "counter",
+	} {
+		if p.types[name] != typ {
+			t.Errorf("TYPE of %s is %q, want %s", name, p.types[name], typ)
+		}
+	}
+	// Counters end in _total, except the summary's parts.
+	for name, typ := range p.types {
+		if typ == "counter" != strings.HasSuffix(name, "_total") {
+			t.Errorf("%s is a %s", name, typ)
+		}
+	}
+	// Reasons come sorted, so two scrapes of the same counts read the same.
+	var reasons []string
+	for _, k := range p.order {
+		if r, ok := strings.CutPrefix(k, "peerster_packets_dropped_total"); ok {
+			reasons = append(reasons, r)
+		}
+	}
+	if got := strings.Join(reasons, " "); got != `{reason="from-self"} {reason="rate-limited"} {reason="undecodable"}` {
+		t.Errorf("reasons in the order %s", got)
+	}
+	if runtime.GOOS == "linux" {
+		for _, name := range []string{"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds"} {
+			if p.samples[name] <= 0 {
+				t.Errorf("%s = %v", name, p.samples[name])
+			}
+		}
+		// This test binary started a moment ago.
+		start := time.Unix(0, int64(p.samples["process_start_time_seconds"]*1e9))
+		if d := time.Since(start); d < 0 || d > time.Hour {
+			t.Errorf("process_start_time_seconds says the process started %v ago", d)
+		}
+	}
+}
+
+func TestNoDroppedFamilyBeforeADrop(t *testing.T) {
+	p := scrape(t, fakeNode{gossiper.Stats{}}, time.Now())
+	if _, ok := p.types["peerster_packets_dropped_total"]; ok {
+		t.Error("peerster_packets_dropped_total is described with no reason yet")
+	}
+}
+
+func TestLabelValuesAndHelpAreEscaped(t *testing.T) {
+	odd := "a \"quoted\" back\\slash\nand a new line, {braces}=, é"
+	p := scrape(t, fakeNode{gossiper.Stats{Dropped: map[string]uint64{odd: 3}}}, time.Now())
+	if v := p.samples[`peerster_packets_dropped_total{reason="`+odd+`"}`]; v != 3 {
+		t.Errorf("the odd reason does not read back: %v", p.samples)
+	}
+	var e exposition
+	e.family("x", gaugeType, "line one\nline \"two\" \\")
+	e.sample("x", 1, "a", odd, "b", "")
+	want := "# HELP x line one\\nline \"two\" \\\\\n# TYPE x gauge\n" +
+		`x{a="a \"quoted\" back\\slash\nand a new line, {braces}=, é",b=""} 1` + "\n"
+	if string(e.b) != want {
+		t.Errorf("wrote\n%s\nwant\n%s", e.b, want)
+	}
+}
+
+func TestValues(t *testing.T) {
+	for v, want := range map[float64]string{
+		0: "0", 7: "7", 1523000: "1523000", -2: "-2", 0.25: "0.25", 1.5e-7: "1.5e-07",
+		math.MaxInt64: "9.223372036854776e+18", 1 << 53: "9.007199254740992e+15",
+		math.Inf(1): "+Inf", math.Inf(-1): "-Inf",
+	} {
+		if got := string(appendValue(nil, v)); got != want {
+			t.Errorf("%v written %q, want %q", v, got, want)
+		}
+		if got, err := strconv.ParseFloat(string(appendValue(nil, v)), 64); err != nil || got != v {
+			t.Errorf("%v reads back as %v, %v", v, got, err)
+		}
+	}
+	if got := string(appendValue(nil, math.NaN())); got != "NaN" {
+		t.Errorf("NaN written %q", got)
+	}
+}
+
+// TestProcessFiguresFromProc reads a made-up /proc, whose command name
+// holds a space and a parenthesis as a real one may.
+func TestProcessFiguresFromProc(t *testing.T) {
+	root := t.TempDir()
+	self := filepath.Join(root, "self")
+	for _, fd := range []string{"0", "1", "2", "3"} {
+		if err := os.MkdirAll(filepath.Join(self, "fd", fd), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"stat": "cpu  1 2 3\nbtime 1700000000\nprocesses 5\n",
+		"self/stat": "4242 (gossip (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 " +
+			"250 130 0 0 20 0 9 0 123456 1400832000 2560 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n",
+		"self/limits": "Limit                     Soft Limit           Hard Limit           Units     \n" +
+			"Max cpu time              unlimited            unlimited            seconds   \n" +
+			"Max open files            20000                1048576              files     \n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var e exposition
+	writeProcess(&e, root)
+	p, err := parse(string(e.b))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.b)
+	}
+	want := map[string]float64{
+		"process_cpu_seconds_total":     3.8,
+		"process_virtual_memory_bytes":  1400832000,
+		"process_resident_memory_bytes": float64(2560 * os.Getpagesize()),
+		"process_start_time_seconds":    1700000000 + 1234.56,
+		"process_open_fds":              4,
+		"process_max_fds":               20000,
+	}
+	for name, v := range want {
+		if got, ok := p.samples[name]; !ok || math.Abs(got-v) > 1e-6 {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, v)
+		}
+	}
+	if len(p.samples) != len(want) {
+		t.Errorf("%d figures, want %d:\n%s", len(p.samples), len(want), e.b)
+	}
+
+	// Without /proc, as on other systems, there are no process figures.
+	e = exposition{}
+	writeProcess(&e, filepath.Join(root, "nothing"))
+	if len(e.b) != 0 {
+		t.Errorf("wrote %q with no /proc", e.b)
+	}
+}
+
+func TestParseRefusesWhatTheFormatDoes(t *testing.T) {
+	for _, bad := range []string{
+		"x 1",                               // no final line feed
+		"x 1\n",                             // no TYPE
+		"# TYPE x gauge\ny 1\n",             // outside its family
+		"# TYPE x gauge\nx{a=\"b\"c\"} 1\n", // bare quote
+		"# TYPE x gauge\nx{a=\"\\t\"} 1\n",  // unknown escape
+		"# TYPE x gauge\nx one\n",           // not a number
+		"# TYPE x gauge\n# TYPE y gauge\ny 1\n# TYPE x gauge\n",
+		"# TYPE x gauge\n# TYPE y gauge\ny 1\nx 1\n", // two blocks
+		"# TYPE 1x gauge\n",
+	} {
+		if _, err := parse(bad); err == nil {
+			t.Errorf("parse accepted %q", bad)
+		}
+	}
+}
