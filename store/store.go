@@ -47,7 +47,9 @@ const (
 	kindEntry = 1
 )
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// crcTable is made on first use: a node without -data never needs it, and
+// start-up stays short.
+var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("store is closed")
@@ -216,7 +218,7 @@ func readRecord(r *bufio.Reader) ([]byte, error) {
 	if n, err := io.ReadFull(r, payload); err != nil {
 		return nil, fmt.Errorf("torn record (%d of %d bytes)", n, size)
 	}
-	if crc32.Checksum(payload, crcTable) != sum {
+	if crc32.Checksum(payload, crcTable()) != sum {
 		return nil, errors.New("record checksum mismatch")
 	}
 	return payload, nil
@@ -235,7 +237,7 @@ func (l *Log) Append(entries []gossiper.Entry) error {
 			return fmt.Errorf("append: entry %s/%d is %d bytes, more than %d", e.Origin, e.ID, len(payload), maxRecord)
 		}
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable))
+		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable()))
 		buf = append(buf, payload...)
 	}
 	l.mu.Lock()
