@@ -43,6 +43,6 @@ func (c *Core) probe(peer string) {
 func (c *Core) probeTimeout(t Timer, now time.Time) {
 	if seq, ok := c.probes[t.Peer]; ok && seq == t.Seq {
 		delete(c.probes, t.Peer)
-		c.flipCoin(t.Peer, nil, now, false)
+		c.flipIdle(t.Peer, now)
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// exchange that ends in sync may still go on mongering it. Past it, a
 	// node at rest sends only its anti-entropy status.
 	RumorFreshness time.Duration
+	// FlipInterval is how often at most the coin that ends an idle
+	// exchange may send a rumor to the same peer (see coin.go).
+	FlipInterval time.Duration
 	// SimpleForwardInterval is how often a simple message with the same
 	// origin and contents may be forwarded; it stops a message from
 	// circling a cycle of peers forever.
@@ -65,6 +68,7 @@ func DefaultConfig() Config {
 		AntiEntropyInterval:   time.Second,
 		CatchUpTimeout:        250 * time.Millisecond,
 		RumorFreshness:        10 * time.Second,
+		FlipInterval:          time.Minute,
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   200,
 		MaxPeers:              1024,

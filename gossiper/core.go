@@ -39,6 +39,11 @@ type Core struct {
 	// history (after it lost its data), until the gap is filled.
 	ahead map[Posted]string
 
+	// flippedAt is when the coin last sent a rumor to each peer; holders
+	// are the peers known to hold recent rumors. Both steer the coin.
+	flippedAt map[string]time.Time
+	holders   recentHolders
+
 	stats Stats
 	out   Output
 }
@@ -59,6 +64,7 @@ func NewCore(cfg Config, rng Random) *Core {
 		stats:           Stats{Dropped: map[string]uint64{}},
 		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
 		ahead:           map[Posted]string{},
+		flippedAt:       map[string]time.Time{},
 	}
 	for _, p := range cfg.Peers {
 		if p != cfg.Addr {
@@ -237,11 +243,19 @@ func (c *Core) Timeout(t Timer, now time.Time) Output {
 
 // pickPeer returns a random known peer other than except, if there is one.
 func (c *Core) pickPeer(except string) (string, bool) {
-	n := c.peers.len()
-	if c.peers.has(except) {
-		n--
+	return c.pickPeerWhere(func(p string) bool { return p != except })
+}
+
+// pickPeerWhere returns a random known peer for which ok holds, if there is
+// one.
+func (c *Core) pickPeerWhere(ok func(peer string) bool) (string, bool) {
+	n := 0
+	for _, p := range c.peers.addrs {
+		if ok(p) {
+			n++
+		}
 	}
-	if n <= 0 {
+	if n == 0 {
 		return "", false
 	}
 	i := 0
@@ -249,7 +263,7 @@ func (c *Core) pickPeer(except string) (string, bool) {
 		i = c.rng.IntN(n)
 	}
 	for _, p := range c.peers.addrs {
-		if p == except {
+		if !ok(p) {
 			continue
 		}
 		if i == 0 {

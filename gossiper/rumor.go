@@ -11,6 +11,8 @@ import (
 type session struct {
 	rumor *messages.RumorMessage
 	seq   uint64
+	// idle marks a rumor sent by a flip that ended an idle exchange.
+	idle bool
 }
 
 // postRumor numbers the user's text as this node's next rumor and starts
@@ -66,6 +68,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	}
 	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
 	c.accept(r, now)
+	c.holders.add(Posted{r.Origin, r.ID}, from)
 	c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
 	c.print(c.peers.line())
 	c.sendStatus(from)

@@ -20,6 +20,7 @@ type simNet struct {
 	link   Link
 	sent   uint64 // datagrams handed to the network
 	logged int    // chat messages accepted, summed over nodes
+	ticked uint64 // datagrams sent by anti-entropy ticks
 }
 
 type simNode struct {
@@ -77,7 +78,9 @@ func (s *simNet) addNode(cfg Config) *simNode {
 	if !cfg.Simple {
 		var tick func()
 		tick = func() {
-			s.apply(n, n.core.Tick(s.now))
+			out := n.core.Tick(s.now)
+			s.ticked += uint64(len(out.Sends))
+			s.apply(n, out)
 			s.at(cfg.AntiEntropyInterval, tick)
 		}
 		s.at(cfg.AntiEntropyInterval+time.Duration(s.rng.Int64N(int64(time.Millisecond))), tick)

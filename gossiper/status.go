@@ -68,7 +68,10 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		return
 	}
 	c.print("IN SYNC WITH " + from)
-	c.flipCoin(from, sess.rumor, now, false)
+	if sess.rumor != nil {
+		c.holders.add(Posted{sess.rumor.Origin, sess.rumor.ID}, from)
+	}
+	c.endSession(from, sess, now, false)
 }
 
 func (c *Core) sendStatus(to string) {
