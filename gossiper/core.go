@@ -43,6 +43,7 @@ type Core struct {
 	// are the peers known to hold recent rumors. Both steer the coin.
 	flippedAt map[string]time.Time
 	holders   recentHolders
+	window    window
 
 	stats Stats
 	out   Output

@@ -57,26 +57,41 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	c.learn(from)
 	if next := c.next(r.Origin); r.ID != next {
 		// Only the next message of an origin is taken, so a log never has a
-		// gap; the status tells the sender where to resume.
+		// gap: one a little ahead waits in the window for its turn, and the
+		// status tells the sender where to resume.
 		if r.ID < next {
 			c.stats.Duplicates++
 		} else {
 			c.stats.OutOfOrder++
+			c.window.keep(r, from, next)
 		}
 		c.sendStatus(from)
 		return
 	}
 	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
-	c.accept(r, now)
-	c.holders.add(Posted{r.Origin, r.ID}, from)
-	c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
-	c.print(c.peers.line())
+	c.takeRumor(from, r, now)
+	for {
+		held, ok := c.window.take(Posted{r.Origin, c.next(r.Origin)})
+		if !ok {
+			break
+		}
+		c.takeRumor(held.from, held.rumor, now)
+	}
 	c.sendStatus(from)
 	c.probe(from)
 	c.awaitCatchUp(from, true)
 	if to, ok := c.pickPeer(from); ok {
 		c.monger(to, r)
 	}
+}
+
+// takeRumor adds a rumor from a peer to the history as the next of its
+// origin, and prints it.
+func (c *Core) takeRumor(from string, r *messages.RumorMessage, now time.Time) {
+	c.accept(r, now)
+	c.holders.add(Posted{r.Origin, r.ID}, from)
+	c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
+	c.print(c.peers.line())
 }
 
 func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
