@@ -70,7 +70,7 @@ func DefaultConfig() Config {
 		RumorFreshness:        10 * time.Second,
 		FlipInterval:          time.Minute,
 		SimpleForwardInterval: time.Minute,
-		MaxPacketsPerSecond:   200,
+		MaxPacketsPerSecond:   20000,
 		MaxPeers:              1024,
 		SimpleSendsPerSecond:  2000,
 	}
