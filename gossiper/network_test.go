@@ -69,9 +69,24 @@ func checkLogs(t testing.TB, s *simNet, sent map[string][]string, final bool) in
 	return missing
 }
 
+// netShape is a random network's size and the chat it carries.
+type netShape struct {
+	nodes, extraLinks  int
+	origins, perOrigin int
+	dup                float64
+}
+
+// fiftyNodes is the network of TestFiftyNodesOverLossyNetwork: 50 nodes
+// with 25 links beyond a random tree, 200 messages from 10 origins.
+var fiftyNodes = netShape{nodes: 50, extraLinks: 25, origins: 10, perOrigin: 20, dup: 0.05}
+
 func runNetwork(t testing.TB, seed uint64, drop float64) netResult {
-	const nodes, origins, perOrigin = 50, 10, 20
-	s := randomNetwork(seed, nodes, nodes/2, drop, 0.05)
+	return runShape(t, seed, drop, fiftyNodes)
+}
+
+func runShape(t testing.TB, seed uint64, drop float64, shape netShape) netResult {
+	nodes, origins, perOrigin := shape.nodes, shape.origins, shape.perOrigin
+	s := randomNetwork(seed, nodes, shape.extraLinks, drop, shape.dup)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	sent := map[string][]string{}
 	last := time.Duration(0)
@@ -131,6 +146,21 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// TestThousandNodes simulates 1,000 nodes in a random connected topology
+// with about 4 peers each (a random tree and 1,000 more links), 20 messages
+// from 10 origins, at 0% and 20% loss, and logs the time to full delivery
+// and the traffic.
+func TestThousandNodes(t *testing.T) {
+	shape := netShape{nodes: 1000, extraLinks: 1000, origins: 10, perOrigin: 2}
+	for _, drop := range []float64{0, 0.2} {
+		r := runShape(t, 1, drop, shape)
+		if !r.delivered {
+			t.Fatalf("loss %.0f%%: not every message reached every node within 5 minutes", drop*100)
+		}
+		t.Logf("loss %.0f%%: full delivery %.1fs after the first message, %.1fs after the last; %.2f datagrams per delivery", drop*100, r.elapsed.Seconds(), r.afterLast.Seconds(), r.perDelivery)
+	}
 }
 
 // TestTrafficAtRest bounds the datagrams a node sends once nothing new is
