@@ -20,6 +20,7 @@ func (c *Core) Tick(now time.Time) Output {
 		p := c.aeBag[len(c.aeBag)-1]
 		c.aeBag = c.aeBag[:len(c.aeBag)-1]
 		if c.peers.has(p) {
+			c.stats.AntiEntropy++
 			c.sendStatus(p)
 			c.probe(p)
 			return c.take()

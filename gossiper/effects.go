@@ -76,9 +76,12 @@ type Posted struct {
 // Stats counts what a node has seen. Dropped is keyed by the reason.
 type Stats struct {
 	PacketsIn, PacketsOut uint64
-	Accepted, Duplicates  uint64
-	OutOfOrder            uint64
-	Dropped               map[string]uint64
+	// AntiEntropy counts the statuses of PacketsOut that the anti-entropy
+	// ticker sent: the traffic a node makes whatever happens.
+	AntiEntropy          uint64
+	Accepted, Duplicates uint64
+	OutOfOrder           uint64
+	Dropped              map[string]uint64
 }
 
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2

@@ -43,6 +43,7 @@ func writeNode(e *exposition, src Source, start time.Time) {
 	s := src.Stats()
 	e.counter("peerster_packets_received_total", "Datagrams received from peers.", float64(s.PacketsIn))
 	e.counter("peerster_packets_sent_total", "Datagrams sent to peers.", float64(s.PacketsOut))
+	e.counter("peerster_antientropy_statuses_total", "Statuses the anti-entropy ticker sent (part of the datagrams sent).", float64(s.AntiEntropy))
 	e.counter("peerster_rumors_accepted_total", "Rumors added to the history.", float64(s.Accepted))
 	e.counter("peerster_rumors_duplicate_total", "Rumors received that were held already.", float64(s.Duplicates))
 	e.counter("peerster_rumors_out_of_order_total", "Rumors received ahead of a gap, not stored.", float64(s.OutOfOrder))

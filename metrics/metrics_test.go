@@ -16,7 +16,7 @@ func (f fakeNode) Stats() gossiper.Stats { return f.stats }
 func (f fakeNode) Peers() []string       { return []string{"127.0.0.1:5001", "127.0.0.1:5002"} }
 
 func TestHandlerServesCounters(t *testing.T) {
-	node := fakeNode{gossiper.Stats{PacketsIn: 7, PacketsOut: 5, Accepted: 3, Duplicates: 2, OutOfOrder: 1,
+	node := fakeNode{gossiper.Stats{PacketsIn: 7, PacketsOut: 5, AntiEntropy: 4, Accepted: 3, Duplicates: 2, OutOfOrder: 1,
 		Dropped: map[string]uint64{"undecodable": 4, "rate-limited": 9}}}
 	rec := httptest.NewRecorder()
 	Handler(node, time.Now().Add(-time.Minute)).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -24,6 +24,7 @@ func TestHandlerServesCounters(t *testing.T) {
 	for _, want := range []string{
 		"peerster_packets_received_total 7",
 		"peerster_packets_sent_total 5",
+		"peerster_antientropy_statuses_total 4",
 		"peerster_rumors_accepted_total 3",
 		"peerster_rumors_duplicate_total 2",
 		"peerster_rumors_out_of_order_total 1",
