@@ -44,8 +44,15 @@ func Packets() map[string][]byte {
 		}
 		seeds[name] = b
 	}
-	rumor, status, simple := Rumor, Status, Simple
+	addRumors(add)
+	addStatuses(add)
+	addOthers(add)
+	addBroken(seeds)
+	return seeds
+}
 
+func addRumors(add func(string, *messages.GossipPacket)) {
+	rumor := Rumor
 	add("rumor-handout", rumor("Alice", 23, "Hi"))
 	add("rumor-new-origin", rumor("C", 1, "hello"))
 	add("rumor-next-id", rumor("A", 4, "four"))
@@ -60,7 +67,10 @@ func Packets() map[string][]byte {
 	add("rumor-space-in-origin", rumor("two words", 1, "x"))
 	add("rumor-long-origin", rumor(strings.Repeat("o", 257), 1, "x"))
 	add("rumor-invalid-utf8", rumor("\xff\xfe", 1, "\xc3\x28"))
+}
 
+func addStatuses(add func(string, *messages.GossipPacket)) {
+	status := Status
 	add("status-handout", status("Alice", 4))
 	add("status-empty", status())
 	add("status-in-sync", status("A", 4, "self", 2, "B", 2))
@@ -75,7 +85,10 @@ func Packets() map[string][]byte {
 		many = append(many, fmt.Sprintf("o%d", i), i)
 	}
 	add("status-40-entries", status(many...))
+}
 
+func addOthers(add func(string, *messages.GossipPacket)) {
+	simple := Simple
 	add("simple-handout", simple("A", "127.0.0.9:5", "x"))
 	add("simple-relay-is-self", simple("A", SelfAddr, "loop"))
 	add("simple-relay-unparsable", simple("A", "not an address", "x"))
@@ -90,7 +103,10 @@ func Packets() map[string][]byte {
 	add("several-all-three", &messages.GossipPacket{Simple: m, Rumor: r, Status: s})
 	add("no-field-set", &messages.GossipPacket{})
 	add("rumor-zero-value", &messages.GossipPacket{Rumor: &messages.RumorMessage{}})
+}
 
+// addBroken adds bytes that are not well-formed packets.
+func addBroken(seeds map[string][]byte) {
 	seeds["empty"] = []byte{}
 	handout := seeds["rumor-handout"]
 	seeds["truncated-rumor"] = handout[:len(handout)/2]
@@ -107,7 +123,6 @@ func Packets() map[string][]byte {
 		}
 		seeds[fmt.Sprintf("garbage-%d", i)] = g
 	}
-	return seeds
 }
 
 // Rumor is a packet carrying one rumor.
