@@ -40,30 +40,10 @@ import (
 // from /proc/<pid>/stat: in a virtual machine a fault can cost tens of
 // microseconds, and then they, more than the CPU, set the start-up time.
 func runStartup(args []string, out, errOut io.Writer) error {
-	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	n := fs.Int("n", 41, "runs of each program (at least 15 for a fair median)")
-	warmup := fs.Int("warmup", 2, "runs of each, not counted, first (page cache, CPU frequency)")
-	gossiper := fs.String("gossiper", "", "a gossiper binary to measure instead of building the repository's (to compare with an older build)")
-	timeout := fs.Duration("timeout", 5*time.Second, "give up on a run after this long")
-	pause := fs.Duration("pause", 20*time.Millisecond, "pause between runs, for the killed process to go")
-	interval := fs.Duration("interval", 0, "pause between two reads of /proc/net/udp (0: none, a tight loop)")
-	verbose := fs.Bool("v", false, "print every run")
-	fs.Usage = func() {
-		fmt.Fprintln(errOut, "usage: go run ./bench startup [flags]")
-		fmt.Fprintln(errOut, "\nTime from exec until a gossiper has bound both UDP sockets, beside a minimal Go program that binds two.")
-		fs.PrintDefaults()
+	opts, err := parseStartupFlags(args, errOut)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageErr{err}
-	}
-	if *n < 1 || *warmup < 0 || fs.NArg() > 0 {
-		err := errors.New("-n must be at least 1, -warmup not negative, and no arguments")
-		fmt.Fprintln(errOut, err)
-		fs.Usage()
-		return usageErr{err}
-	}
-
 	root, err := moduleRoot()
 	if err != nil {
 		return err
@@ -73,28 +53,10 @@ func runStartup(args []string, out, errOut io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	peerster := *gossiper
-	if peerster == "" {
-		if peerster, err = build(root, ".", dir, "Peerster"); err != nil {
-			return err
-		}
-	}
-	minimal, err := build(root, "./bench/internal/minimal", dir, "minimal")
+	progs, err := buildStartupPrograms(root, opts.gossiper, dir)
 	if err != nil {
 		return err
 	}
-	progs := []*startupProgram{
-		{name: "minimal", path: minimal, args: func(gossip, ui, _ int) []string {
-			return []string{"127.0.0.1:" + strconv.Itoa(gossip), "127.0.0.1:" + strconv.Itoa(ui)}
-		}},
-		// As graders run it, with the page on (it starts after the
-		// sockets), but on a port of its own.
-		{name: "Peerster", path: peerster, args: func(gossip, ui, page int) []string {
-			return []string{"-name=bench", "-gossipAddr=127.0.0.1:" + strconv.Itoa(gossip),
-				"-UIPort=" + strconv.Itoa(ui), "-GUIPort=" + strconv.Itoa(page)}
-		}},
-	}
-
 	table, err := openUDPTable()
 	if err != nil {
 		return err
@@ -109,27 +71,107 @@ func runStartup(args []string, out, errOut io.Writer) error {
 	fmt.Fprintf(out, "startup: from exec until both UDP ports show in /proc/net/udp\n")
 	fmt.Fprintf(out, "cores %d (runtime.NumCPU), load average %s, %s %s/%s\n",
 		runtime.NumCPU(), loadAverage(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(out, "%d runs of each, alternating, after %d warm-up runs of each\n", *n, *warmup)
-	for i := -*warmup; i < *n; i++ {
+	fmt.Fprintf(out, "%d runs of each, alternating, after %d warm-up runs of each\n", opts.n, opts.warmup)
+	if err := measureStartup(out, progs, table, stderr, opts); err != nil {
+		return err
+	}
+	reportStartup(out, progs)
+	return nil
+}
+
+// startupOptions are the startup command's flags.
+type startupOptions struct {
+	n, warmup      int
+	gossiper       string
+	timeout, pause time.Duration
+	interval       time.Duration
+	verbose        bool
+}
+
+func parseStartupFlags(args []string, errOut io.Writer) (startupOptions, error) {
+	var o startupOptions
+	fs := flag.NewFlagSet("startup", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.IntVar(&o.n, "n", 41, "runs of each program (at least 15 for a fair median)")
+	fs.IntVar(&o.warmup, "warmup", 2, "runs of each, not counted, first (page cache, CPU frequency)")
+	fs.StringVar(&o.gossiper, "gossiper", "", "a gossiper binary to measure instead of building the repository's (to compare with an older build)")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "give up on a run after this long")
+	fs.DurationVar(&o.pause, "pause", 20*time.Millisecond, "pause between runs, for the killed process to go")
+	fs.DurationVar(&o.interval, "interval", 0, "pause between two reads of /proc/net/udp (0: none, a tight loop)")
+	fs.BoolVar(&o.verbose, "v", false, "print every run")
+	fs.Usage = func() {
+		fmt.Fprintln(errOut, "usage: go run ./bench startup [flags]")
+		fmt.Fprintln(errOut, "\nTime from exec until a gossiper has bound both UDP sockets, beside a minimal Go program that binds two.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, usageErr{err}
+	}
+	if o.n < 1 || o.warmup < 0 || fs.NArg() > 0 {
+		err := errors.New("-n must be at least 1, -warmup not negative, and no arguments")
+		fmt.Fprintln(errOut, err)
+		fs.Usage()
+		return o, usageErr{err}
+	}
+	return o, nil
+}
+
+// buildStartupPrograms builds the yardstick, and the gossiper unless one is
+// given, from the repository at root into dir: the minimal program first, then Peerster.
+func buildStartupPrograms(root, gossiper, dir string) ([]*startupProgram, error) {
+	peerster := gossiper
+	if peerster == "" {
+		var err error
+		if peerster, err = build(root, ".", dir, "Peerster"); err != nil {
+			return nil, err
+		}
+	}
+	minimal, err := build(root, "./bench/internal/minimal", dir, "minimal")
+	if err != nil {
+		return nil, err
+	}
+	return []*startupProgram{
+		{name: "minimal", path: minimal, args: func(gossip, ui, _ int) []string {
+			return []string{"127.0.0.1:" + strconv.Itoa(gossip), "127.0.0.1:" + strconv.Itoa(ui)}
+		}},
+		// As graders run it, with the page on (it starts after the
+		// sockets), but on a port of its own.
+		{name: "Peerster", path: peerster, args: func(gossip, ui, page int) []string {
+			return []string{"-name=bench", "-gossipAddr=127.0.0.1:" + strconv.Itoa(gossip),
+				"-UIPort=" + strconv.Itoa(ui), "-GUIPort=" + strconv.Itoa(page)}
+		}},
+	}, nil
+}
+
+// measureStartup runs the warm-up runs, then the counted ones, of both
+// programs, each pair in turn starting with the other, and keeps the
+// counted runs in each program.
+func measureStartup(out io.Writer, progs []*startupProgram, table *udpTable, stderr *os.File, o startupOptions) error {
+	for i := -o.warmup; i < o.n; i++ {
 		order := progs
 		if i%2 != 0 {
 			order = []*startupProgram{progs[1], progs[0]}
 		}
 		for _, p := range order {
-			r, err := p.measure(table, stderr, *timeout, *interval)
+			r, err := p.measure(table, stderr, o.timeout, o.interval)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			if i >= 0 {
 				p.runs = append(p.runs, r)
 			}
-			if *verbose {
+			if o.verbose {
 				fmt.Fprintf(out, "  run %3d %-8s %8v  (%d polls, %d minor faults)\n", i, p.name, r.took.Round(time.Microsecond), r.polls, r.minorFaults)
 			}
-			time.Sleep(*pause)
+			time.Sleep(o.pause)
 		}
 	}
+	return nil
+}
 
+// reportStartup writes the table of both programs (minimal first, then
+// Peerster) and the two ratios.
+func reportStartup(out io.Writer, progs []*startupProgram) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "program\tbinary\tmin\tmedian\tmax\tpoll period\tminor faults\t")
 	for _, p := range progs {
@@ -150,7 +192,6 @@ func runStartup(args []string, out, errOut io.Writer) error {
 	slices.Sort(ratios)
 	fmt.Fprintf(out, "median of the %d paired ratios: %.2f\n", len(ratios), medianFloat(ratios))
 	fmt.Fprintln(out, "(minor faults: median per run, from exec until the sockets were seen bound)")
-	return nil
 }
 
 // startupProgram is one of the two programs measured.
