@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -58,5 +59,53 @@ func TestSendsOneMessageToTheUIPort(t *testing.T) {
 	}
 	if m.Text != text {
 		t.Fatalf("received %d bytes of text, want the %d sent", len(m.Text), len(text))
+	}
+}
+
+// A gossiper that binds its UI port after the client ran still gets the
+// message: the client sends again while the port refuses it.
+func TestWaitsForAGossiperThatIsStarting(t *testing.T) {
+	port := testkit.FreePort(t, "udp4")
+	got := make(chan string, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		ui, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			got <- "listen: " + err.Error()
+			return
+		}
+		defer ui.Close()
+		buf := make([]byte, messages.MaxPacketSize)
+		_ = ui.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := ui.ReadFrom(buf)
+		if err != nil {
+			got <- "read: " + err.Error()
+			return
+		}
+		m, err := messages.DecodeMessage(buf[:n])
+		if err != nil {
+			got <- "decode: " + err.Error()
+			return
+		}
+		got <- m.Text
+	}()
+	var stderr bytes.Buffer
+	if code := run([]string{"-UIPort=" + strconv.Itoa(port), "-msg=late"}, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if text := <-got; text != "late" {
+		t.Fatalf("the gossiper got %q, want the message", text)
+	}
+}
+
+// With no gossiper at all, the client says so and exits 1.
+func TestNoGossiperIsAnError(t *testing.T) {
+	port := testkit.FreePort(t, "udp4")
+	var stderr bytes.Buffer
+	if code := run([]string{"-UIPort=" + strconv.Itoa(port), "-msg=hello"}, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "no gossiper listens on") {
+		t.Fatalf("stderr %q does not say that no gossiper listens", stderr.String())
 	}
 }
