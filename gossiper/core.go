@@ -29,6 +29,7 @@ type Core struct {
 
 	simpleForwarded map[simpleKey]time.Time
 	simpleBudget    bucket
+	simpleSent      []sentSimple
 	catchUps        map[string]*catchUp
 
 	limiter *rateLimiter
@@ -236,6 +237,8 @@ func (c *Core) Timeout(t Timer, now time.Time) Output {
 		c.catchUpTimeout(t)
 	case TimerProbe:
 		c.probeTimeout(t, now)
+	case TimerResend:
+		c.resendTimeout(t, now)
 	default:
 		c.mongerTimeout(t, now)
 	}

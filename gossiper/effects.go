@@ -25,6 +25,9 @@ const (
 	TimerProbe
 	// TimerCatchUp waits for the next rumor from a peer that has more.
 	TimerCatchUp
+	// TimerResend waits before a simple message goes again to a peer
+	// that was not listening.
+	TimerResend
 )
 
 func (k TimerKind) String() string {
@@ -35,6 +38,8 @@ func (k TimerKind) String() string {
 		return "probe"
 	case TimerCatchUp:
 		return "catch-up"
+	case TimerResend:
+		return "resend"
 	}
 	return fmt.Sprintf("TimerKind(%d)", uint8(k))
 }

@@ -124,6 +124,11 @@ func (n *Node) readLoop() error {
 		if errors.Is(err, net.ErrClosed) {
 			return nil
 		}
+		var refused *UnreachableError
+		if errors.As(err, &refused) {
+			n.do(func(c *Core) Output { return c.Unreachable(refused.To, n.now()) })
+			continue
+		}
 		if err != nil {
 			n.log.Debug("gossip read failed", "err", err)
 			continue

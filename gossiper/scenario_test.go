@@ -15,8 +15,10 @@ package gossiper
 //	recv <from> <packet>   a datagram from the address <from>
 //	client "text"          the local user posts a message
 //	tick                   the anti-entropy timer
+//	unreachable <addr>     the network reports that a datagram sent to
+//	                       <addr> found no socket there
 //	fire <kind> <peer>     the oldest pending timer of that kind (monger,
-//	                       probe, catch-up) for that peer fires
+//	                       probe, catch-up, resend) for that peer fires
 //	fire #N                timer number N fires, even if it fired before
 //	advance 1s             the clock moves on
 //	repeat N <command>     recv, client or tick N times, {i} in the command
@@ -228,7 +230,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 			rs = append(rs, r)
 		}
 		return summarize(rs)
-	case "recv", "client", "tick", "fire":
+	case "recv", "client", "tick", "fire", "unreachable":
 		r, err := s.event(cmd, args)
 		if err != nil {
 			td.Fatalf(t, "%v", err)
@@ -321,6 +323,11 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 			return r, fmt.Errorf("tick takes no arguments")
 		}
 		r.out = s.core.Tick(s.now)
+	case "unreachable":
+		if len(args) != 1 {
+			return r, fmt.Errorf("unreachable takes an address")
+		}
+		r.out = s.core.Unreachable(args[0].s, s.now)
 	case "fire":
 		tm, err := s.pick(args)
 		if err != nil {

@@ -1,15 +1,19 @@
 package gossiper
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 )
 
 // UDPTransport is a Transport over one UDP socket.
 type UDPTransport struct {
 	conn *net.UDPConn
 	addr string
+	// refused holds unreachable addresses not yet returned by ReadFrom.
+	refused []string
 }
 
 // ListenUDP binds a UDP socket at addr ("ip:port").
@@ -28,16 +32,29 @@ func ListenUDP(addr string) (*UDPTransport, error) {
 	}
 	// A burst of rumors and statuses must not overflow the kernel's queue.
 	_ = conn.SetReadBuffer(4 << 20)
+	reportUnreachable(conn, ap.Addr().Is4())
 	return &UDPTransport{conn: conn, addr: netip.AddrPortFrom(ap.Addr().Unmap(), uint16(conn.LocalAddr().(*net.UDPAddr).Port)).String()}, nil
 }
 
-// ReadFrom implements Transport.
+// ReadFrom implements Transport. It returns an *UnreachableError for each
+// datagram sent that found no socket at its destination.
 func (t *UDPTransport) ReadFrom(b []byte) (int, string, error) {
-	n, ap, err := t.conn.ReadFromUDPAddrPort(b)
-	if err != nil {
-		return 0, "", err
+	if len(t.refused) == 0 {
+		// Only the reading goroutine touches refused.
+		n, ap, err := t.conn.ReadFromUDPAddrPort(b)
+		if err == nil {
+			return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return 0, "", err
+		}
+		if t.refused = unreachable(t.conn); len(t.refused) == 0 {
+			return 0, "", err
+		}
 	}
-	return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+	to := t.refused[0]
+	t.refused = t.refused[1:]
+	return 0, "", &UnreachableError{To: to}
 }
 
 // WriteTo implements Transport.
