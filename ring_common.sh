@@ -13,27 +13,42 @@
 #	          stdout is frozen and checked.
 #
 # Sourcing it sets the ring's constants (IP, GOSSIP_BASE, UI_BASE, NAMES, N,
-# READY_TIMEOUT, STOP_TIMEOUT, addr_any), makes the nodes' output directory
-# $workdir, and installs the traps that end, by PID, every node still running
-# when the script exits. It provides:
+# STOP_TIMEOUT, addr_any), makes the nodes' output directory $workdir, and
+# installs the traps that end, by PID, every node still running when the
+# script exits. It provides:
 #	build_binaries      build the gossiper and the client into $workdir;
-#	start_ring [FLAG]...  start the ten nodes A..J in a ring, with FLAGs
-#	                    (e.g. -simple) after the usual ones, and wait until all
+#	start_ring [FLAG]...  start the ten nodes A..J in a ring, in the
+#	                    background, with FLAGs (e.g. -simple) after the usual
+#	                    ones, and return at once: like the graders, the
+#	                    script then posts without waiting for any node to
 #	                    listen;
 #	send NODE TEXT      the client posts TEXT to NODE's UI port;
-#	now_us, sleep_until_us US  the time in microseconds, and sleep until one;
-#	freeze_outputs      snapshot every node's stdout, check every node is
-#	                    alive, then stop them all (checking they exit on
-#	                    SIGTERM);
+#	now_us, sleep_until_us US, pause SECS  the time in microseconds, and the
+#	                    graders' sleeps: until a time, or SECS seconds; while
+#	                    they sleep they watch the nodes come up (observe);
+#	observe             one look at the nodes, after the first post: which
+#	                    listen on both ports by now (never waited for, only
+#	                    noted, for the timeline); a node that exited before
+#	                    it listened ends the test with status 2;
+#	freeze_outputs      snapshot every node's stdout, end the test with status
+#	                    2 if a node never came up (never listened on both
+#	                    ports), check every node is alive, then stop them all
+#	                    (checking they exit on SIGTERM);
 #	pass, fail MSG, expect, show, expect_client_message, expect_only_kinds,
 #	expect_only_neighbours
 #	                    checks on the snapshots, and evidence for failures;
-#	addr, addr_re, re_escape, index_of, out_file, err_file, snap_file, indent
+#	addr, addr_re, re_escape, index_of (sets $index), out_file, err_file,
+#	snap_file, indent
 #	                    small helpers;
 #	summary             print the per-node line counts ($line_counts, which
-#	                    the checks fill in as "X=lines ") and the summary line;
-#	                    its status, 0 if no check failed and 1 otherwise, is
-#	                    meant to be the script's exit status.
+#	                    the checks fill in as "X=lines "), if a check failed
+#	                    the datagrams that reached no socket meanwhile and the
+#	                    timeline, and the summary line; its status, 0 if no
+#	                    check failed and 1 otherwise, is meant to be the
+#	                    script's exit status.
+# The timeline (each node's launch, each post, when each node was first seen
+# listening, the check time; in ms after the first launch) is kept in
+# $workdir/timeline with the nodes' outputs.
 # abort MSG ends the test with status 2 (could not run).
 
 if [[ -z ${TEST:-} || -z ${CHECK_AT:-} ]]; then
@@ -54,13 +69,26 @@ readonly GOSSIP_BASE=5000
 readonly UI_BASE=12345
 readonly NAMES=(A B C D E F G H I J)
 readonly N=${#NAMES[@]}
-readonly READY_TIMEOUT=10 # seconds for all nodes to listen on both ports
-readonly STOP_TIMEOUT=3   # seconds for a node to exit after SIGTERM
+readonly STOP_TIMEOUT=3 # seconds for a node to exit after SIGTERM
+readonly LOOK_EVERY=0.02 # seconds between looks at the nodes coming up
 # Any IPv4 address and port, as an ERE.
 readonly addr_any='[0-9]+(\.[0-9]+){3}:[0-9]+'
 
 pids=()
 started=0
+# Set by start_ring, send and observe: the nodes' launch times, the first
+# post's, and for each node when it was first seen listening on both ports
+# (ms after the first post), the timeline, and whether some node has not been
+# seen listening yet.
+launched_us=()
+first_post_us=""
+up_ms=()
+not_up=()
+timeline=()
+looks=0
+watching=0
+noports_at_start=""
+noports_at_check=""
 status=0
 line_counts=""
 checks=0
@@ -69,6 +97,22 @@ start_time=$EPOCHREALTIME
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/$TEST.XXXXXX") || exit 2
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# note MSG adds MSG to the timeline, at the time now in ms after the first
+# node's launch. It starts no process: it runs between the launches and the
+# posts, whose timing it must not change.
+note() {
+	local t=$((${EPOCHREALTIME/./} - ${launched_us[0]:-${EPOCHREALTIME/./}})) line
+	printf -v line '%8d.%d ms  %s' "$((t / 1000))" "$((t % 1000 / 100))" "$1"
+	timeline+=("$line")
+}
+
+# udp_noports prints how many UDP datagrams so far reached a port no socket
+# was bound to (in this network namespace, all processes together): a
+# datagram sent to a node before it bound its port is one of them.
+udp_noports() {
+	awk '$1 == "Udp:" && $3 ~ /^[0-9]+$/ { print $3; exit }' /proc/net/snmp 2>/dev/null
+}
 
 # running tells whether PID is one of this script's background jobs that
 # has not exited yet. Only such a PID is ever signalled: once a node has
@@ -118,6 +162,7 @@ stop_nodes() {
 
 cleanup() {
 	stop_nodes
+	((${#timeline[@]} > 0)) && printf '%s\n' "${timeline[@]}" >"$workdir/timeline"
 	if ((started && failed > 0)) || [[ ${KEEP_OUTPUT:-0} == 1 ]]; then
 		echo "$TEST: node outputs kept in $workdir"
 	else
@@ -147,10 +192,13 @@ addr() { echo "$IP:$((GOSSIP_BASE + $1))"; }
 addr_re() { echo "127\\.0\\.0\\.1:$((GOSSIP_BASE + $1))"; }
 # re_escape quotes every ERE metacharacter of its argument.
 re_escape() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|/]/\\&/g'; }
+# index_of NAME sets $index to the node's index (empty if none), without a
+# subshell: send uses it between the launch and the first post.
 index_of() {
 	local i
+	index=""
 	for i in "${!NAMES[@]}"; do
-		[[ ${NAMES[$i]} == "$1" ]] && echo "$i" && return
+		[[ ${NAMES[$i]} == "$1" ]] && index=$i && return
 	done
 }
 out_file() { echo "$workdir/${NAMES[$1]}.out"; }
@@ -235,20 +283,49 @@ expect_only_neighbours() {
 
 port_taken() { ss -Hlun "sport = :$1" | grep -q .; }
 
-# sleep_until_us sleeps until the given time in microseconds since the epoch.
+# sleep_until_us US sleeps until the given time in microseconds since the
+# epoch. Until every node has been seen listening, it looks at them
+# (observe) every LOOK_EVERY seconds meanwhile: the sleep ends at the same
+# time either way.
 sleep_until_us() {
-	local left=$(($1 - $(now_us)))
+	local left
+	while ((watching)); do
+		observe
+		((watching)) || break
+		left=$(($1 - ${EPOCHREALTIME/./}))
+		((left > 0)) || return 0
+		if ((left < 20000)); then
+			sleep "0.$(printf '%06d' "$left")"
+			return 0
+		fi
+		sleep "$LOOK_EVERY"
+	done
+	left=$(($1 - ${EPOCHREALTIME/./}))
 	((left > 0)) && sleep "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+	return 0
 }
 
-# send NODE TEXT: the client posts TEXT to the node's UI port.
+# pause SECS: the graders' "sleep SECS", watching the nodes meanwhile.
+pause() {
+	sleep_until_us $((${EPOCHREALTIME/./} + $1 * 1000000))
+}
+
+# send NODE TEXT: the client posts TEXT to the node's UI port, whether or not
+# the node listens yet (as the graders' client does: a datagram to a port
+# not bound yet is lost, and the client cannot tell).
 send() {
-	local i
-	i=$(index_of "$1")
-	if "$workdir/client" -UIPort="$((UI_BASE + i))" -msg="$2"; then
+	local i rc index
+	index_of "$1"
+	i=$index
+	[[ -z $first_post_us ]] && first_post_us=${EPOCHREALTIME/./}
+	note "post \"$2\" to $1 (UI port $((UI_BASE + i))): client started"
+	"$workdir/client" -UIPort="$((UI_BASE + i))" -msg="$2"
+	rc=$?
+	note "post \"$2\" to $1: client exited (status $rc)"
+	if ((rc == 0)); then
 		pass
 	else
-		fail "client could not send \"$2\" to node $1 (exit status $?)"
+		fail "client could not send \"$2\" to node $1 (exit status $rc)"
 	fi
 }
 
@@ -274,55 +351,112 @@ build_binaries() {
 	fi
 }
 
-# start_ring [FLAG]...: checks that no port of the ring is taken, starts the
-# nodes, each knowing only the next, with FLAGs (the mode) and $extra_flags,
-# and waits until every node listens on its gossip and UI ports.
+# start_ring [FLAG]...: checks that no port of the ring is taken, then
+# starts the nodes in the background, each knowing only the next, with FLAGs
+# (the mode) and $extra_flags, and returns at once, as the graders' script
+# does: it waits for no node to listen before the first post, and a message
+# may reach a node before it has bound its socket. Whether and when each
+# node came up is watched afterwards (observe, during the sleeps) and
+# checked at check time (freeze_outputs).
 start_ring() {
-	local i port deadline listening missing
+	local i port
 	for ((i = 0; i < N; i++)); do
 		for port in $((GOSSIP_BASE + i)) $((UI_BASE + i)); do
 			port_taken "$port" && abort "UDP port $port is already taken by another process; not starting"
 		done
 	done
+	noports_at_start=$(udp_noports)
 
 	for ((i = 0; i < N; i++)); do
 		"$workdir/gossiper" -UIPort="$((UI_BASE + i))" -gossipAddr="$(addr "$i")" \
 			-name="${NAMES[$i]}" -peers="$(addr $(((i + 1) % N)))" "$@" "${extra_flags[@]}" \
 			>"$(out_file "$i")" 2>"$(err_file "$i")" &
 		pids+=($!)
+		launched_us+=("${EPOCHREALTIME/./}")
+		note "launch ${NAMES[$i]} (pid $!)"
 	done
 	started=1
+	watching=1
+	echo "$TEST: $N nodes started in the background; posting at once, without waiting for them to listen"
+}
 
-	deadline=$(($(now_us) + READY_TIMEOUT * 1000000))
-	while :; do
-		listening=$(ss -Hlun | awk '{print $4}')
-		missing=()
-		for ((i = 0; i < N; i++)); do
-			if ! running "${pids[$i]}"; then
-				reap "$i"
-				echo "node ${NAMES[$i]} exited at start (status $status); its stderr:" >&2
-				indent <"$(err_file "$i")" >&2
-				abort "node ${NAMES[$i]} did not start"
-			fi
-			for port in $((GOSSIP_BASE + i)) $((UI_BASE + i)); do
-				grep -qx "$IP:$port" <<<"$listening" || missing+=("${NAMES[$i]}:$port")
-			done
-		done
-		((${#missing[@]} == 0)) && break
-		(($(now_us) > deadline)) && abort "nodes not listening after ${READY_TIMEOUT}s: ${missing[*]}"
-		sleep 0.05
+# observe looks once at the nodes: which listen on both their ports by now,
+# and which have exited. It notes in the timeline, for each node, the first
+# look that found it listening (ms after the first post), and at the first
+# look which were not listening yet. A node that exited before it was seen
+# listening never came up: the test ends with status 2, with its stderr
+# (e.g. its port was taken). Once all have been seen listening it does
+# nothing.
+observe() {
+	local -A listening=() alive=()
+	local i pid local_addr ss_out jobs_out t missing=() ports
+	((watching)) || return 0
+	ss_out=$(ss -Hlun)
+	jobs_out=$(jobs -rp)
+	t=${EPOCHREALTIME/./}
+	while read -r _ _ _ local_addr _; do
+		[[ -n $local_addr ]] && listening[$local_addr]=1
+	done <<<"$ss_out"
+	for pid in $jobs_out; do
+		alive[$pid]=1
 	done
-	echo "$TEST: $N nodes listening after $((($(now_us) - ${start_time/./}) / 1000)) ms (build included); sending"
+	looks=$((looks + 1))
+	for ((i = 0; i < N; i++)); do
+		[[ -n ${up_ms[$i]:-} ]] && continue
+		ports=""
+		[[ -v listening[$IP:$((GOSSIP_BASE + i))] ]] || ports+=" $((GOSSIP_BASE + i))"
+		[[ -v listening[$IP:$((UI_BASE + i))] ]] || ports+=" $((UI_BASE + i))"
+		if [[ -z $ports ]]; then
+			up_ms[$i]=$(((t - ${first_post_us:-$t}) / 1000))
+			((looks > 1)) && note "${NAMES[$i]} first seen listening (look $looks)"
+			not_up[$i]=""
+		elif [[ -z ${alive[${pids[$i]}]:-} ]]; then
+			reap "$i"
+			note "${NAMES[$i]} found exited (status $status) before it listened"
+			echo "$TEST: node ${NAMES[$i]} exited (status $status) before it ever listened on its ports ($(addr "$i"), UI port $((UI_BASE + i))); its stderr:" >&2
+			indent <"$(err_file "$i")" >&2
+			abort "node ${NAMES[$i]} never came up; the checks would mean nothing"
+		else
+			missing+=("${NAMES[$i]}")
+			not_up[$i]="not listening on UDP port(s)${ports}"
+		fi
+	done
+	if ((looks == 1)); then
+		if ((${#missing[@]} > 0)); then
+			note "look 1: not listening yet: ${missing[*]}"
+		else
+			note "look 1: all $N nodes listening"
+		fi
+	fi
+	((${#missing[@]} == 0)) && watching=0
+	return 0
 }
 
 # freeze_outputs copies what every node has printed by now to its
-# snap_file, which the checks read, checks every node is still running, and
-# stops them all, checking they exit on SIGTERM.
+# snap_file, which the checks read. A node that has not come up by now (never
+# seen listening on both ports) ends the test with status 2. Else it checks
+# every node is still running, and stops them all, checking they exit on
+# SIGTERM.
 freeze_outputs() {
-	local i
+	local i never=()
 	for ((i = 0; i < N; i++)); do
 		cp "$(out_file "$i")" "$(snap_file "$i")"
 	done
+	noports_at_check=$(udp_noports)
+	note "check time: stdout frozen"
+	observe
+	for ((i = 0; i < N; i++)); do
+		if [[ -z ${up_ms[$i]:-} ]]; then
+			never+=("${NAMES[$i]}")
+			echo "$TEST: node ${NAMES[$i]} still running but ${not_up[$i]:-not listening} at check time, ${CHECK_AT}s after the first post; its stderr:" >&2
+			if [[ -s $(err_file "$i") ]]; then
+				indent <"$(err_file "$i")" >&2
+			else
+				echo "(empty)" | indent >&2
+			fi
+		fi
+	done
+	((${#never[@]} > 0)) && abort "node(s) ${never[*]} never came up; the checks would mean nothing"
 
 	for ((i = 0; i < N; i++)); do
 		if running "${pids[$i]}"; then
@@ -337,8 +471,19 @@ freeze_outputs() {
 }
 
 summary() {
-	local elapsed_ms=$((($(now_us) - ${start_time/./}) / 1000))
+	local elapsed_ms=$((($(now_us) - ${start_time/./}) / 1000)) i up=""
 	echo "$TEST: stdout lines at ${CHECK_AT}s per node: ${line_counts% }"
+	if ((failed > 0)); then
+		if [[ -n $noports_at_start && -n $noports_at_check ]]; then
+			echo "$TEST: UDP datagrams that reached no bound port from the launch to check time: $((noports_at_check - noports_at_start)) (counted for all processes on the machine; a datagram sent to a node before it bound its port is one)"
+		fi
+		for ((i = 0; i < N; i++)); do
+			up+="${NAMES[$i]}=${up_ms[$i]:-?}ms "
+		done
+		echo "$TEST: each node first seen listening (ms after the first post; the first look is after the first posts): ${up% }"
+		echo "$TEST: timeline (ms after the first node's launch):"
+		printf '%s\n' "${timeline[@]}" | indent
+	fi
 	echo "$TEST: $N nodes, $checks checks, $((checks - failed)) passed, $failed failed ($((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000))) s)"
 	((failed == 0))
 }

@@ -3,8 +3,11 @@
 #
 # Builds the gossiper and the client, starts ten gossipers A..J with -simple
 # on 127.0.0.1 in a ring (gossip ports 5000-5009, UI ports 12345-12354, each
-# knowing only the next), sends the graders' two client messages, one to E
-# and one to B, and 3 s after the first checks every node's stdout:
+# knowing only the next) in the background and, as the graders do, at once,
+# without waiting for any to listen, sends the graders' two client messages,
+# one to E and one to B (simple mode never resends: a message that reaches a
+# node before it has bound its socket is lost for good). 3 s after the first
+# it checks every node's stdout:
 #   - SIMPLE MESSAGE origin E from <its predecessor> contents <E's text>, and
 #     the same for B's message: every node, the senders included, since the
 #     message comes back to them round the ring;
@@ -18,7 +21,12 @@
 # Lines must be on stdout by the check time (they are read while the nodes
 # run). Prints every failed check and a one-line summary; exits 0 if all
 # passed, 1 if a check failed, 2 if the test could not run (build failed,
-# a port was taken, nodes never came up).
+# a port was taken before the start, a node exited before it listened on its
+# ports or was still not listening at check time: nothing waits for the nodes
+# before the first post, so that is found out afterwards, during the sleeps
+# and at check time). On a failure it also prints when each node was first
+# seen listening, how many datagrams reached no bound port (as one sent
+# before its node bound does), and the timeline of launches and posts.
 #
 # Every process it starts is ended by its PID. Set KEEP_OUTPUT=1 to keep the
 # nodes' output directory even when everything passed (it is always kept,
@@ -45,9 +53,12 @@ cd "$(dirname "$0")" || exit 2
 build_binaries
 start_ring -simple
 
-# --- the graders' messages and timings ---------------------------------------
+# --- the graders' messages and timings, posted at once ------------------------
+# No wait for the nodes: the first post follows their launch as closely as in
+# the graders' script. The sleeps watch the nodes come up without changing
+# when they end.
 
-t0=$(now_us)
+t0=${EPOCHREALTIME/./} # no subshell before the first post
 send "${MSG_NODES[0]}" "${MSG_TEXTS[0]}"
 send "${MSG_NODES[1]}" "${MSG_TEXTS[1]}"
 sleep_until_us $((t0 + CHECK_AT * 1000000))

@@ -3,8 +3,10 @@
 #
 # Builds the gossiper and the client, starts ten gossipers A..J on 127.0.0.1
 # in a ring (gossip ports 5000-5009, UI ports 12345-12354, each knowing only
-# the next), sends the graders' five client messages with the graders'
-# pauses, and 8 s after the first message checks every node's stdout. The
+# the next) in the background and, as the graders do, at once, without
+# waiting for any to listen, sends the graders' five client messages with the
+# graders' pauses (a message may reach a node before it has bound its
+# socket), and 8 s after the first message checks every node's stdout. The
 # checks of testdata/ring_checks/test_2.txt, which the simulated ring in Go
 # (gossiper/ring_test.go) makes too:
 #   - the RUMOR line of each of the five messages (but its own), from a
@@ -23,7 +25,12 @@
 # Lines must be on stdout by the check time (they are read while the nodes
 # run). Prints every failed check and a one-line summary; exits 0 if all
 # passed, 1 if a check failed, 2 if the test could not run (build failed,
-# a port was taken, nodes never came up).
+# a port was taken before the start, a node exited before it listened on its
+# ports or was still not listening at check time: nothing waits for the nodes
+# before the first post, so that is found out afterwards, during the sleeps
+# and at check time). On a failure it also prints when each node was first
+# seen listening, how many datagrams reached no bound port (as one sent
+# before its node bound does), and the timeline of launches and posts.
 #
 # Every process it starts is ended by its PID. Set KEEP_OUTPUT=1 to keep the
 # nodes' output directory even when everything passed (it is always kept,
@@ -141,14 +148,17 @@ build_binaries
 # shellcheck disable=SC2119
 start_ring
 
-# --- the graders' messages and timings ---------------------------------------
+# --- the graders' messages and timings, posted at once ------------------------
+# No wait for the nodes: the first post follows their launch as closely as in
+# the graders' script. The sleeps watch the nodes come up without changing
+# when they end.
 
-t0=$(now_us)
+t0=${EPOCHREALTIME/./} # no subshell before the first post
 send "${MSG_NODES[0]}" "${MSG_TEXTS[0]}"
 send "${MSG_NODES[1]}" "${MSG_TEXTS[1]}"
-sleep 2
+pause 2
 send "${MSG_NODES[2]}" "${MSG_TEXTS[2]}"
-sleep 1
+pause 1
 send "${MSG_NODES[3]}" "${MSG_TEXTS[3]}"
 send "${MSG_NODES[4]}" "${MSG_TEXTS[4]}"
 sleep_until_us $((t0 + CHECK_AT * 1000000))
