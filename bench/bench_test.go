@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"net"
 	"os"
 	"slices"
@@ -110,4 +111,243 @@ func TestStartupRuns(t *testing.T) {
 		}
 	}
 	t.Log(out.String())
+}
+
+func TestChatText(t *testing.T) {
+	for _, c := range []struct {
+		line, text string
+		ok         bool
+	}{
+		{"CLIENT MESSAGE hello world", "hello world", true},
+		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents t1-42", "t1-42", true},
+		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents a contents b", "a contents b", true},
+		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents ", "", true},
+		{"MONGERING with 127.0.0.1:5002", "", false},
+		{"STATUS from 127.0.0.1:5002 peer A nextID 4", "", false},
+		{"IN SYNC WITH 127.0.0.1:5002", "", false},
+		{"RUMOR origin A from 127.0.0.1:5001 ID 3", "", false},
+		{"CLIENT MESSAGEhello", "", false},
+	} {
+		text, ok := chatText([]byte(c.line))
+		if ok != c.ok || string(text) != c.text {
+			t.Errorf("chatText(%q) = %q, %v; want %q, %v", c.line, text, ok, c.text, c.ok)
+		}
+	}
+}
+
+func TestDeliveries(t *testing.T) {
+	d := newDeliveries([]string{"m0", "m1"}, 3)
+	t0 := time.Unix(100, 0)
+	d.record(0, []byte("m0"), t0)
+	d.record(0, []byte("m0"), t0.Add(time.Second)) // printed again: the first counts
+	d.record(1, []byte("other"), t0)               // not one of the texts
+	d.record(1, []byte("m0"), t0.Add(2*time.Second))
+	if d.printed() != 2 || d.complete() {
+		t.Fatalf("printed %d, complete %v", d.printed(), d.complete())
+	}
+	if got := d.when(0, 0); !got.Equal(t0) {
+		t.Errorf("when(0, 0) = %v, want %v", got, t0)
+	}
+	if _, ok := d.lastPrint(0); ok {
+		t.Error("m0 reached every node before node 2 printed it")
+	}
+	d.record(2, []byte("m0"), t0.Add(time.Second))
+	if last, ok := d.lastPrint(0); !ok || !last.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("lastPrint(0) = %v, %v", last, ok)
+	}
+	miss := d.missing([]string{"m0", "m1"}, []string{"A", "B", "C"})
+	for _, want := range []string{"A lacks 1", "C lacks 1", `"m1" on A`} {
+		if !strings.Contains(miss, want) {
+			t.Errorf("missing %q has no %q", miss, want)
+		}
+	}
+	for node := range 3 {
+		d.record(node, []byte("m1"), t0.Add(3*time.Second))
+	}
+	if !d.complete() || !d.lastDelivery().Equal(t0.Add(3*time.Second)) || d.missing([]string{"m0", "m1"}, []string{"A", "B", "C"}) != "" {
+		t.Errorf("complete %v, last %v", d.complete(), d.lastDelivery())
+	}
+}
+
+// TestReadStdout feeds a node's output through a pipe, as the ring does.
+func TestReadStdout(t *testing.T) {
+	d := newDeliveries([]string{"hi", "there"}, 2)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := readStdout(r, 1, d)
+	before := time.Now()
+	out := "CLIENT MESSAGE hi\nMONGERING with 127.0.0.1:1\nRUMOR origin B from 127.0.0.1:2 ID 1 contents there\nno newline"
+	if _, err := w.WriteString(out); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	s.wait()
+	if s.err != nil || s.lines.Load() != 4 || s.bytes.Load() != int64(len(out))+1 {
+		t.Errorf("err %v, %d lines, %d bytes", s.err, s.lines.Load(), s.bytes.Load())
+	}
+	if d.count[1].Load() != 2 || d.count[0].Load() != 0 || d.when(1, 1).Before(before) {
+		t.Errorf("counts %d %d, when %v", d.count[0].Load(), d.count[1].Load(), d.when(1, 1))
+	}
+}
+
+const metricsPage = `# HELP peerster_packets_received_total Datagrams received from peers.
+# TYPE peerster_packets_received_total counter
+peerster_packets_received_total 1200
+peerster_packets_sent_total 1523000
+peerster_antientropy_statuses_total 61
+# TYPE peerster_packets_dropped_total counter
+peerster_packets_dropped_total{reason="rate-limited"} 7
+peerster_packets_dropped_total{reason="too-large"} 2 1712345678000
+go_gc_duration_seconds{quantile="0.5"} 1.5e-05
+peerster_peers 2
+`
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(metricsPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.sent != 1523000 || m.antiEntropy != 61 || m.received != 1200 || m.beyond() != 1522939 {
+		t.Errorf("parsed %+v", m)
+	}
+	if m.dropped["rate-limited"] != 7 || m.dropped["too-large"] != 2 || len(m.dropped) != 2 {
+		t.Errorf("dropped %v", m.dropped)
+	}
+	if _, err := parseMetrics(strings.NewReader("peerster_packets_sent_total 3\n")); err == nil {
+		t.Error("a page without the anti-entropy counter is taken")
+	}
+	a := ringMetrics{sent: 10, antiEntropy: 4, dropped: map[string]float64{"x": 3, "y": 1}}
+	b := ringMetrics{sent: 25, antiEntropy: 6, dropped: map[string]float64{"x": 5, "y": 1}}
+	if d := b.sub(a); d.sent != 15 || d.beyond() != 13 || len(d.dropped) != 1 || d.dropped["x"] != 2 {
+		t.Errorf("sub %+v", d)
+	}
+}
+
+func TestMetricSample(t *testing.T) {
+	for _, c := range []struct {
+		line, name, labels string
+		v                  float64
+		ok                 bool
+	}{
+		{"a_total 3", "a_total", "", 3, true},
+		{`b{reason="x",k="v"} 2.5`, "b", `reason="x",k="v"`, 2.5, true},
+		{"c +Inf", "c", "", math.Inf(1), true},
+		{"# HELP a_total x", "", "", 0, false},
+		{"", "", "", 0, false},
+		{"d", "", "", 0, false},
+		{"e nope", "e", "", 0, false},
+	} {
+		name, labels, v, ok := metricSample(c.line)
+		if ok != c.ok || (ok && (name != c.name || labels != c.labels || v != c.v)) {
+			t.Errorf("metricSample(%q) = %q %q %v %v", c.line, name, labels, v, ok)
+		}
+	}
+	if v := labelValue(`reason="rate-limited",x="y"`, "reason"); v != "rate-limited" {
+		t.Errorf("labelValue %q", v)
+	}
+}
+
+func TestParseUDPDrops(t *testing.T) {
+	table := "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
+		"  1: 0100007F:B3BB 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 89261 2 00000000b26db96c 12\n" +
+		"  2: 0100007F:1F90 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 89262 2 00000000e89ac64a 0\n" +
+		"  3: 0100007F:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 89263 2 00000000e89ac64a 5\n"
+	got := parseUDPDrops([]byte(table), []int{46011, 8080, 9999})
+	if len(got) != 2 || got[46011] != 12 || got[8080] != 0 {
+		t.Errorf("drops %v", got)
+	}
+}
+
+func TestQuantileForLatencies(t *testing.T) {
+	var ds []time.Duration
+	for i := 1; i <= 100; i++ {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	if p := quantile(ds, 0.5); p != 50500*time.Microsecond {
+		t.Errorf("p50 %v", p)
+	}
+	if p := quantile(ds, 0.99); p != 99010*time.Microsecond {
+		t.Errorf("p99 %v", p)
+	}
+	if p := quantile(ds[:1], 0.99); p != time.Millisecond {
+		t.Errorf("p99 of one %v", p)
+	}
+}
+
+func TestTrafficScenarios(t *testing.T) {
+	quiet, burst := trafficScenarios[0].posts("q"), trafficScenarios[1].posts("b")
+	if len(quiet) != 4 || quiet[3].at != 30*time.Second || quiet[1].node != 3 || quiet[3].node != 9 || quiet[0].text != "q1" {
+		t.Errorf("quiet %+v", quiet)
+	}
+	if len(burst) != 20 || burst[19].at >= time.Second || burst[3].node != 1 || burst[2].node != 7 {
+		t.Errorf("burst %+v", burst)
+	}
+	if ringName(0) != "A" || ringName(9) != "J" {
+		t.Error("ring names")
+	}
+}
+
+func TestCPUTimeOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip(err)
+	}
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+	}
+	if c := cpuTime(os.Getpid()); c <= 0 {
+		t.Errorf("cpu time %v", c)
+	}
+	if total, ok := cpuTimes([]int{os.Getpid(), -1}); ok || total <= 0 {
+		t.Errorf("cpuTimes with a bad pid: %v, %v", total, ok)
+	}
+	if selfCPU() <= 0 {
+		t.Error("selfCPU")
+	}
+}
+
+func TestDispatchRingCommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"help", "traffic"}, 0, "-scenario"},
+		{[]string{"traffic", "-scenario", "loud"}, 2, "-scenario quiet, burst or all"},
+	} {
+		out.Reset()
+		errOut.Reset()
+		if code := dispatch(c.args, &out, &errOut); code != c.code || !strings.Contains(out.String()+errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, %q%q", c.args, code, out.String(), errOut.String())
+		}
+	}
+}
+
+// TestRingCommandsRun runs traffic once, small: a burst with a short rest.
+func TestRingCommandsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gossiper and starts a ring of 10")
+	}
+	if _, err := os.Stat("/proc/net/udp"); err != nil {
+		t.Skip(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"traffic", "-scenario", "burst", "-rest", "1s", "-poll", "100ms", "-timeout", "30s"},
+			[]string{"cores ", "burst run 1: 20 messages", "≤ 4.5"}},
+	} {
+		var out, errOut bytes.Buffer
+		if code := dispatch(c.args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s%s", c.args, code, out.String(), errOut.String())
+		}
+		for _, want := range c.want {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: no %q in\n%s", c.args, want, out.String())
+			}
+		}
+		t.Log(out.String())
+	}
 }

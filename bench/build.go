@@ -51,3 +51,26 @@ func fileSize(path string) int64 {
 func megabytes(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
+
+// gossiperBinary returns the gossiper to run: path if given, else one
+// built from the repository. dir is a temporary folder for it and for the
+// nodes' stderr files, removed by cleanup.
+func gossiperBinary(path string) (bin, dir string, cleanup func(), err error) {
+	dir, err = os.MkdirTemp("", "peerster-bench-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	if path != "" {
+		return path, dir, cleanup, nil
+	}
+	root, err := moduleRoot()
+	if err == nil {
+		bin, err = build(root, ".", dir, "Peerster")
+	}
+	if err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return bin, dir, cleanup, nil
+}

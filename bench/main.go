@@ -3,11 +3,14 @@
 //
 //	go run ./bench startup          # exec to both UDP sockets bound, beside a minimal Go program
 //	go run ./bench startup -n 50    # more runs of each
+//	go run ./bench traffic          # datagrams per delivery in a ring of 10, until rest
 //	go run ./bench help startup     # a command's flags
 //
 // Each command lives in its own file and has one line in commands below.
 // Building the binaries (build.go), finding free loopback ports and
-// watching sockets (udp.go) and summing up samples (stats.go) are shared.
+// watching sockets (udp.go), summing up samples (stats.go), and rings of
+// real gossipers (ring.go, with their stdout read in stdout.go, /metrics
+// in metrics.go and CPU time in proc.go) are shared.
 package main
 
 import (
@@ -28,6 +31,7 @@ type command struct {
 
 var commands = []command{
 	{"startup", "time from exec until a gossiper has bound both UDP sockets, against a minimal Go program", runStartup},
+	{"traffic", "datagrams beyond anti-entropy per delivery in a ring of 10 gossipers, until rest", runTraffic},
 }
 
 func main() {

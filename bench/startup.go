@@ -271,16 +271,7 @@ func (p *startupProgram) measure(table *udpTable, stderr *os.File, timeout, inte
 // field 10 of /proc/<pid>/stat, or -1. Where a page fault is dear, in some
 // virtual machines, they are most of a Go program's start-up.
 func minorFaults(pid int) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return -1
-	}
-	// The command name, field 2, is in parentheses and may hold spaces.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[i+1:]))
+	f := procStat(pid)
 	if len(f) < 8 {
 		return -1
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 )
 
 // freeUDPPorts returns n distinct UDP ports on 127.0.0.1 that were free a
@@ -142,4 +144,54 @@ func eachLocalPort(table []byte, fn func(port int)) {
 			fn(port)
 		}
 	}
+}
+
+// freeTCPPorts returns n distinct TCP ports on 127.0.0.1 that were free a
+// moment ago, released together.
+func freeTCPPorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// udpDrops reads, from /proc/net/udp, how many datagrams the kernel has
+// dropped at each socket bound on one of ports because its receive queue
+// was full: the last column of the table. A port with no socket is left
+// out.
+func udpDrops(ports []int) (map[int]int64, error) {
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return nil, err
+	}
+	return parseUDPDrops(b, ports), nil
+}
+
+func parseUDPDrops(table []byte, ports []int) map[int]int64 {
+	want := make(map[int]bool, len(ports))
+	for _, p := range ports {
+		want[p] = true
+	}
+	drops := make(map[int]int64)
+	for i, line := range strings.Split(string(table), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 13 {
+			continue // the header, or a short line
+		}
+		colon := strings.LastIndexByte(f[1], ':')
+		port, err := strconv.ParseInt(f[1][colon+1:], 16, 32)
+		if colon < 0 || err != nil || !want[int(port)] {
+			continue
+		}
+		if n, err := strconv.ParseInt(f[len(f)-1], 10, 64); err == nil {
+			drops[int(port)] += n
+		}
+	}
+	return drops
 }
