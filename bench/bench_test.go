@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -276,6 +277,25 @@ func TestQuantileForLatencies(t *testing.T) {
 	}
 }
 
+func TestParseRates(t *testing.T) {
+	if r, err := parseRates(" 500,1000 ,,2000"); err != nil || !slices.Equal(r, []float64{500, 1000, 2000}) {
+		t.Errorf("rates %v, %v", r, err)
+	}
+	if r, err := parseRates(""); err != nil || len(r) != 0 {
+		t.Errorf("empty: %v, %v", r, err)
+	}
+	for _, bad := range []string{"x", "0", "-5", "1e9"} {
+		if _, err := parseRates(bad); err == nil {
+			t.Errorf("%q taken", bad)
+		}
+	}
+	o := throughputOptions{rates: []float64{1000}, duration: 5 * time.Second, burst: 7}
+	ls := o.loads()
+	if len(ls) != 2 || ls[0].n != 5000 || ls[0].interval != time.Millisecond || ls[1].n != 7 || ls[1].interval != 0 {
+		t.Errorf("loads %+v", ls)
+	}
+}
+
 func TestTrafficScenarios(t *testing.T) {
 	quiet, burst := trafficScenarios[0].posts("q"), trafficScenarios[1].posts("b")
 	if len(quiet) != 4 || quiet[3].at != 30*time.Second || quiet[1].node != 3 || quiet[3].node != 9 || quiet[0].text != "q1" {
@@ -314,7 +334,10 @@ func TestDispatchRingCommands(t *testing.T) {
 		want string
 	}{
 		{[]string{"help", "traffic"}, 0, "-scenario"},
+		{[]string{"help", "throughput"}, 0, "-rates"},
 		{[]string{"traffic", "-scenario", "loud"}, 2, "-scenario quiet, burst or all"},
+		{[]string{"throughput", "-rates", "fast"}, 2, `"fast" is not a rate`},
+		{[]string{"throughput", "-rates", "", "-burst", "0"}, 2, "nothing to run"},
 	} {
 		out.Reset()
 		errOut.Reset()
@@ -324,10 +347,11 @@ func TestDispatchRingCommands(t *testing.T) {
 	}
 }
 
-// TestRingCommandsRun runs traffic once, small: a burst with a short rest.
+// TestRingCommandsRun runs traffic and throughput once each, small: a
+// burst with a short rest, and a low rate with a small burst.
 func TestRingCommandsRun(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the gossiper and starts a ring of 10")
+		t.Skip("builds the gossiper and starts rings of 10")
 	}
 	if _, err := os.Stat("/proc/net/udp"); err != nil {
 		t.Skip(err)
@@ -338,6 +362,8 @@ func TestRingCommandsRun(t *testing.T) {
 	}{
 		{[]string{"traffic", "-scenario", "burst", "-rest", "1s", "-poll", "100ms", "-timeout", "30s"},
 			[]string{"cores ", "burst run 1: 20 messages", "≤ 4.5"}},
+		{[]string{"throughput", "-rates", "100", "-duration", "500ms", "-burst", "20", "-timeout", "20s"},
+			[]string{"cores ", "datagrams/delivery"}},
 	} {
 		var out, errOut bytes.Buffer
 		if code := dispatch(c.args, &out, &errOut); code != 0 {
@@ -346,6 +372,14 @@ func TestRingCommandsRun(t *testing.T) {
 		for _, want := range c.want {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: no %q in\n%s", c.args, want, out.String())
+			}
+		}
+		if c.args[0] == "throughput" {
+			// posted, sent at, printed, reached all: every message reached every node.
+			for _, row := range []string{`100/s × 500ms +50 +\S+ +100.0% +50 `, `burst 20 +20 +\S+ +100.0% +20 `} {
+				if !regexp.MustCompile(row).MatchString(out.String()) {
+					t.Errorf("no row %q in\n%s", row, out.String())
+				}
 			}
 		}
 		t.Log(out.String())
