@@ -198,6 +198,7 @@ const metricsPage = `# HELP peerster_packets_received_total Datagrams received f
 peerster_packets_received_total 1200
 peerster_packets_sent_total 1523000
 peerster_antientropy_statuses_total 61
+peerster_rumors_duplicate_total 9
 # TYPE peerster_packets_dropped_total counter
 peerster_packets_dropped_total{reason="rate-limited"} 7
 peerster_packets_dropped_total{reason="too-large"} 2 1712345678000
@@ -210,7 +211,7 @@ func TestParseMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.sent != 1523000 || m.antiEntropy != 61 || m.received != 1200 || m.beyond() != 1522939 {
+	if m.sent != 1523000 || m.antiEntropy != 61 || m.received != 1200 || m.duplicates != 9 || m.beyond() != 1522939 {
 		t.Errorf("parsed %+v", m)
 	}
 	if m.dropped["rate-limited"] != 7 || m.dropped["too-large"] != 2 || len(m.dropped) != 2 {

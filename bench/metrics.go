@@ -15,6 +15,7 @@ type nodeMetrics struct {
 	sent        float64 // peerster_packets_sent_total: every datagram sent to peers
 	antiEntropy float64 // peerster_antientropy_statuses_total: those the 1 s ticker sent
 	received    float64 // peerster_packets_received_total
+	duplicates  float64 // peerster_rumors_duplicate_total: rumors received that were held already
 	dropped     map[string]float64
 }
 
@@ -56,6 +57,8 @@ func parseMetrics(r io.Reader) (nodeMetrics, error) {
 			m.antiEntropy, haveAE = v, true
 		case "peerster_packets_received_total":
 			m.received = v
+		case "peerster_rumors_duplicate_total":
+			m.duplicates = v
 		case "peerster_packets_dropped_total":
 			m.dropped[labelValue(labels, "reason")] += v
 		}
@@ -111,8 +114,8 @@ func labelValue(labels, key string) string {
 
 // ringMetrics sums the nodes' figures.
 type ringMetrics struct {
-	sent, antiEntropy, received float64
-	dropped                     map[string]float64
+	sent, antiEntropy, received, duplicates float64
+	dropped                                 map[string]float64
 }
 
 func (m ringMetrics) beyond() float64 { return m.sent - m.antiEntropy }
@@ -128,6 +131,7 @@ func (r *ring) scrape() (ringMetrics, error) {
 		sum.sent += m.sent
 		sum.antiEntropy += m.antiEntropy
 		sum.received += m.received
+		sum.duplicates += m.duplicates
 		for k, v := range m.dropped {
 			sum.dropped[k] += v
 		}
@@ -138,7 +142,8 @@ func (r *ring) scrape() (ringMetrics, error) {
 // sub is m minus an earlier reading.
 func (m ringMetrics) sub(before ringMetrics) ringMetrics {
 	d := ringMetrics{sent: m.sent - before.sent, antiEntropy: m.antiEntropy - before.antiEntropy,
-		received: m.received - before.received, dropped: map[string]float64{}}
+		received: m.received - before.received, duplicates: m.duplicates - before.duplicates,
+		dropped: map[string]float64{}}
 	for k, v := range m.dropped {
 		if v -= before.dropped[k]; v != 0 {
 			d.dropped[k] = v

@@ -315,14 +315,16 @@ func reportThroughput(out io.Writer, results []throughputResult, gui bool) {
 func reportThroughputCosts(out io.Writer, results []throughputResult, gui bool) {
 	cores := runtime.NumCPU()
 	w := newTable(out)
-	fmt.Fprintln(w, "posting\tdatagrams/delivery\tnode CPU/msg\tnode CPU/datagram\tnodes' CPU\tbench CPU\tlines/msg\tdropped by nodes\tdropped by kernel\t")
+	fmt.Fprintln(w, "posting\tdatagrams/delivery\tduplicates/delivery\tnode CPU/msg\tnode CPU/datagram\tnodes' CPU\tbench CPU\tlines/msg\tdropped by nodes\tdropped by kernel\t")
 	for _, r := range results {
 		busy := func(d time.Duration) string {
 			return fmt.Sprintf("%.0f%% of %d cores", 100*d.Seconds()/r.elapsed.Seconds()/float64(cores), cores)
 		}
-		perDelivery, perDatagram, dropped := "-", "-", "-"
+		perDelivery, dups, perDatagram, dropped := "-", "-", "-", "-"
 		if gui {
-			perDelivery = fmt.Sprintf("%.2f", r.metrics.sent/float64(r.posted*(ringSize-1)))
+			deliveries := float64(r.posted * (ringSize - 1))
+			perDelivery = fmt.Sprintf("%.2f", r.metrics.sent/deliveries)
+			dups = fmt.Sprintf("%.2f", r.metrics.duplicates/deliveries)
 			perDatagram = us(time.Duration(float64(r.nodeCPU) / max(1, r.metrics.sent)))
 			dropped = formatDropped(r.metrics.dropped)
 		}
@@ -330,11 +332,12 @@ func reportThroughputCosts(out io.Writer, results []throughputResult, gui bool) 
 		if !r.cpuOK {
 			cpuMsg = "?"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%d\t\n", r.label, perDelivery, cpuMsg, perDatagram,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%d\t\n", r.label, perDelivery, dups, cpuMsg, perDatagram,
 			busy(r.nodeCPU), busy(r.benchCPU), float64(r.lines)/float64(r.posted), dropped, r.kernelDrops)
 	}
 	w.Flush()
 	fmt.Fprintln(out, "(over each run, from just before the first post to the last print: datagrams sent by all nodes per message × 9 receivers;")
+	fmt.Fprintln(out, " duplicates: rumors received that the node held already, peerster_rumors_duplicate_total;")
 	fmt.Fprintln(out, " CPU: utime+stime of the 10 nodes, 10 ms ticks; bench CPU: this process, which reads every node's stdout;")
 	fmt.Fprintln(out, " dropped by nodes: peerster_packets_dropped_total by reason; by kernel: full receive queues in /proc/net/udp)")
 }
