@@ -76,7 +76,7 @@ func (c *Core) sendFlipped(to string, r *messages.RumorMessage, now time.Time, i
 	}
 	c.flippedAt[to] = now
 	c.print("FLIPPED COIN sending rumor to " + to)
-	c.monger(to, r)
+	c.monger(to, r, now)
 	if idle {
 		s := c.sessions[to]
 		s.idle = true

@@ -45,6 +45,7 @@ type Core struct {
 	flippedAt map[string]time.Time
 	holders   recentHolders
 	window    window
+	inflight  inflight
 
 	stats Stats
 	out   Output

@@ -32,7 +32,7 @@ func (c *Core) postRumor(text string, now time.Time) Posted {
 		c.latest, c.latestAt = r, now
 	}
 	if to, ok := c.pickPeer(""); ok {
-		c.monger(to, r)
+		c.monger(to, r, now)
 	}
 	return Posted{Origin: r.Origin, ID: r.ID}
 }
@@ -81,7 +81,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	c.probe(from)
 	c.awaitCatchUp(from, true)
 	if to, ok := c.pickPeer(from); ok {
-		c.monger(to, r)
+		c.monger(to, r, now)
 	}
 }
 
@@ -118,7 +118,8 @@ func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 	}
 }
 
-func (c *Core) monger(to string, r *messages.RumorMessage) {
+func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) {
+	c.inflight.sent(to, r, now)
 	c.print("MONGERING with " + to)
 	c.send(to, &messages.GossipPacket{Rumor: r})
 	c.timerSeq++

@@ -54,17 +54,31 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	sess := c.sessions[from]
 	delete(c.sessions, from)
 
+	onTheirWay := false
 	for _, o := range c.origins {
 		want := max(theirs[o], 1)
-		if want < c.next(o) {
+		if want >= c.next(o) {
+			continue
+		}
+		if id := c.inflight.toSend(from, o, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout); id < c.next(o) {
 			delete(c.probes, from) // this may answer our anti-entropy status
-			c.monger(from, &messages.RumorMessage{Origin: o, ID: want, Text: c.texts[o][want-1]})
+			c.monger(from, &messages.RumorMessage{Origin: o, ID: id, Text: c.texts[o][id-1]}, now)
 			return
 		}
+		onTheirWay = true
 	}
 	if lacks {
 		delete(c.probes, from)
 		c.sendStatus(from)
+		return
+	}
+	if onTheirWay {
+		// Not in sync, but what the peer lacks is on its way: wait for
+		// its acknowledgements.
+		delete(c.probes, from)
+		if sess.rumor != nil {
+			c.sessions[from] = sess
+		}
 		return
 	}
 	c.print("IN SYNC WITH " + from)

@@ -1,0 +1,70 @@
+package gossiper
+
+import (
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// inflight remembers, for each peer and origin, the last rumor mongered to
+// the peer, so that a status which left the peer before that rumor arrived
+// does not make the node send it again. On a busy link statuses and rumors
+// cross all the time: answering each status with the first rumor it lacks
+// would send every rumor many times, and the duplicates, each acknowledged
+// by another status, feed on themselves until the link does nothing else.
+// Instead the node sends the first rumor it has not sent yet, and sends
+// one again only when the peer has gone on lacking it for a while.
+type inflight struct {
+	marks map[peerOrigin]*sentMark
+}
+
+type peerOrigin struct{ peer, origin string }
+
+type sentMark struct {
+	last   uint32    // the highest ID sent to the peer
+	at     time.Time // when
+	want   uint32    // the ID the peer's statuses ask for
+	wantAt time.Time // since when they ask for it
+}
+
+// maxInflight caps the (peer, origin) pairs remembered.
+const maxInflight = 8192
+
+// sent notes that r went to peer at now.
+func (f *inflight) sent(peer string, r *messages.RumorMessage, now time.Time) {
+	m := f.mark(peer, r.Origin, now)
+	m.last = max(m.last, r.ID)
+	m.at = now
+}
+
+// toSend returns the ID of origin's rumor to send to peer, whose status
+// asks for want: want itself, unless the node has sent it (or later ones)
+// in the last timeout, in which case the first one it has not sent; but
+// want again once the peer has asked for it for longer than patience.
+func (f *inflight) toSend(peer, origin string, want uint32, now time.Time, timeout, patience time.Duration) uint32 {
+	m := f.mark(peer, origin, now)
+	if m.want != want {
+		m.want, m.wantAt = want, now
+	}
+	if m.last < want || now.Sub(m.at) > timeout || now.Sub(m.wantAt) > patience {
+		m.wantAt = now
+		return want
+	}
+	return m.last + 1
+}
+
+func (f *inflight) mark(peer, origin string, now time.Time) *sentMark {
+	k := peerOrigin{peer, origin}
+	if m := f.marks[k]; m != nil {
+		return m
+	}
+	if f.marks == nil {
+		f.marks = map[peerOrigin]*sentMark{}
+	}
+	if len(f.marks) >= maxInflight {
+		clear(f.marks)
+	}
+	m := &sentMark{}
+	f.marks[k] = m
+	return m
+}
