@@ -20,7 +20,7 @@ type heldRumor struct {
 
 const (
 	// maxAheadIDs is how far past its origin's next ID a rumor may be kept.
-	maxAheadIDs = 256
+	maxAheadIDs = 4096
 	// maxWindowRumors and maxWindowBytes cap the rumors kept at once and the
 	// bytes of their texts.
 	maxWindowRumors = 4096
