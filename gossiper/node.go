@@ -34,6 +34,8 @@ type Node struct {
 	closed  bool
 	changed chan struct{}
 
+	timers timerSet
+
 	// outMu is taken before mu is released, so stdout lines appear in the
 	// order the Core decided them.
 	outMu sync.Mutex
@@ -262,6 +264,10 @@ func (n *Node) notifyLocked() {
 }
 
 // do runs one event through the Core and carries out its output.
+func (n *Node) fire(t Timer) {
+	n.do(func(c *Core) Output { return c.Timeout(t, n.now()) })
+}
+
 func (n *Node) do(event func(c *Core) Output) {
 	n.mu.Lock()
 	if n.closed {
@@ -300,8 +306,6 @@ func (n *Node) do(event func(c *Core) Output) {
 		}
 	}
 	for _, t := range out.Timers {
-		time.AfterFunc(t.After, func() {
-			n.do(func(c *Core) Output { return c.Timeout(t, n.now()) })
-		})
+		n.timers.arm(t, n.fire)
 	}
 }
