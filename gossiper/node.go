@@ -128,7 +128,7 @@ func (n *Node) readLoop() error {
 		}
 		var refused *UnreachableError
 		if errors.As(err, &refused) {
-			n.do(func(c *Core) Output { return c.Unreachable(refused.To, n.now()) })
+			n.unreachable(refused.To)
 			continue
 		}
 		if err != nil {
@@ -264,6 +264,18 @@ func (n *Node) notifyLocked() {
 }
 
 // do runs one event through the Core and carries out its output.
+// unreachable tells the Core of peers whose ports were unreachable.
+func (n *Node) unreachable(to []string) {
+	n.do(func(c *Core) Output {
+		var out Output
+		for _, a := range to {
+			o := c.Unreachable(a, n.now())
+			out.Timers = append(out.Timers, o.Timers...)
+		}
+		return out
+	})
+}
+
 func (n *Node) fire(t Timer) {
 	n.do(func(c *Core) Output { return c.Timeout(t, n.now()) })
 }
@@ -296,14 +308,21 @@ func (n *Node) do(event func(c *Core) Output) {
 		}
 	}
 	n.outMu.Unlock()
+	var refused []string
 	for _, s := range out.Sends {
 		b, err := s.Packet.Encode()
 		if err == nil {
 			err = n.tr.WriteTo(b, s.To)
 		}
-		if err != nil {
+		var ue *UnreachableError
+		if errors.As(err, &ue) {
+			refused = append(refused, ue.To...)
+		} else if err != nil {
 			n.log.Debug("send failed", "to", s.To, "err", err)
 		}
+	}
+	if len(refused) > 0 {
+		n.unreachable(refused)
 	}
 	for _, t := range out.Timers {
 		n.timers.arm(t, n.fire)

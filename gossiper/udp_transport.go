@@ -12,8 +12,6 @@ import (
 type UDPTransport struct {
 	conn *net.UDPConn
 	addr string
-	// refused holds unreachable addresses not yet returned by ReadFrom.
-	refused []string
 }
 
 // ListenUDP binds a UDP socket at addr ("ip:port").
@@ -36,25 +34,19 @@ func ListenUDP(addr string) (*UDPTransport, error) {
 	return &UDPTransport{conn: conn, addr: netip.AddrPortFrom(ap.Addr().Unmap(), uint16(conn.LocalAddr().(*net.UDPAddr).Port)).String()}, nil
 }
 
-// ReadFrom implements Transport. It returns an *UnreachableError for each
-// datagram sent that found no socket at its destination.
+// ReadFrom implements Transport. It returns an *UnreachableError when
+// datagrams sent found no socket at their destination.
 func (t *UDPTransport) ReadFrom(b []byte) (int, string, error) {
-	if len(t.refused) == 0 {
-		// Only the reading goroutine touches refused.
-		n, ap, err := t.conn.ReadFromUDPAddrPort(b)
-		if err == nil {
-			return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
-		}
-		if !errors.Is(err, syscall.ECONNREFUSED) {
-			return 0, "", err
-		}
-		if t.refused = unreachable(t.conn); len(t.refused) == 0 {
-			return 0, "", err
+	n, ap, err := t.conn.ReadFromUDPAddrPort(b)
+	if err == nil {
+		return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		if to := unreachable(t.conn); len(to) > 0 {
+			return 0, "", &UnreachableError{To: to}
 		}
 	}
-	to := t.refused[0]
-	t.refused = t.refused[1:]
-	return 0, "", &UnreachableError{To: to}
+	return 0, "", err
 }
 
 // WriteTo implements Transport.
@@ -67,7 +59,17 @@ func (t *UDPTransport) WriteTo(b []byte, to string) error {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	_, err = t.conn.WriteToUDPAddrPort(b, ap)
-	return err
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return err
+	}
+	// The kernel hands a pending ICMP error of an earlier datagram to the
+	// next call on the socket, which then sends nothing: take the refused
+	// addresses off the queue, and send this datagram again.
+	refused := unreachable(t.conn)
+	if _, err = t.conn.WriteToUDPAddrPort(b, ap); err != nil || len(refused) == 0 {
+		return err
+	}
+	return &UnreachableError{To: refused}
 }
 
 // Addr implements Transport.

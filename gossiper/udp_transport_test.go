@@ -30,7 +30,52 @@ func TestUDPTransportReportsUnreachablePorts(t *testing.T) {
 	}
 	_, _, err = tr.ReadFrom(make([]byte, 100))
 	var refused *UnreachableError
-	if !errors.As(err, &refused) || refused.To != nobody {
+	if !errors.As(err, &refused) || len(refused.To) != 1 || refused.To[0] != nobody {
 		t.Fatalf("ReadFrom returned %v, want an UnreachableError for %s", err, nobody)
+	}
+}
+
+// After a datagram to a port with no socket, the kernel fails the socket's
+// next send with the pending refusal and sends nothing. WriteTo sends again,
+// so the datagram goes, and reports the refused address.
+func TestUDPTransportSendsThroughAPendingRefusal(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the kernel's error queue is Linux's")
+	}
+	tr, err := ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	peer, err := ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	nobody := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp4"))
+	if err := tr.WriteTo([]byte("lost"), nobody); err != nil {
+		t.Fatal(err)
+	}
+	var refused *UnreachableError
+	testkit.Eventually(t, 5*time.Second, "the refusal comes back with the next send", func() bool {
+		err := tr.WriteTo([]byte("hello"), peer.Addr())
+		if errors.As(err, &refused) {
+			return true
+		}
+		if err != nil {
+			t.Fatalf("WriteTo: %v", err)
+		}
+		return false
+	})
+	if len(refused.To) != 1 || refused.To[0] != nobody {
+		t.Fatalf("refused %v, want %s", refused.To, nobody)
+	}
+	if err := peer.conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	n, _, err := peer.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("the peer read %q, %v; want hello", buf[:n], err)
 	}
 }

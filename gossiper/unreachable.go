@@ -1,8 +1,14 @@
 package gossiper
 
-// UnreachableError is what a Transport's ReadFrom returns when the network
-// reported that a datagram it sent found no socket at To: the peer's
-// process has not bound its port yet, or has gone (ICMP port unreachable).
-type UnreachableError struct{ To string }
+import "strings"
 
-func (e *UnreachableError) Error() string { return "port unreachable: " + e.To }
+// UnreachableError is what a Transport returns when the network reported
+// that datagrams it sent found no socket at the addresses To: the peers'
+// processes have not bound their ports yet, or have gone (ICMP port
+// unreachable). ReadFrom returns it instead of a datagram; WriteTo returns
+// it when the datagram it was given did go, to report earlier ones.
+type UnreachableError struct{ To []string }
+
+func (e *UnreachableError) Error() string {
+	return "port unreachable: " + strings.Join(e.To, ", ")
+}
