@@ -13,22 +13,14 @@ import (
 // A datagram to a port where no socket is bound comes back, on Linux, as an
 // *UnreachableError naming the port, from the next ReadFrom.
 func TestUDPTransportReportsUnreachablePorts(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the kernel's error queue is Linux's")
-	}
-	tr, err := ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	nobody := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp4"))
+	tr, nobody := refusingSetup(t)
 	if err := tr.WriteTo([]byte("hello"), nobody); err != nil {
 		t.Fatal(err)
 	}
 	if err := tr.conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = tr.ReadFrom(make([]byte, 100))
+	_, _, err := tr.ReadFrom(make([]byte, 100))
 	var refused *UnreachableError
 	if !errors.As(err, &refused) || len(refused.To) != 1 || refused.To[0] != nobody {
 		t.Fatalf("ReadFrom returned %v, want an UnreachableError for %s", err, nobody)
@@ -39,20 +31,8 @@ func TestUDPTransportReportsUnreachablePorts(t *testing.T) {
 // next send with the pending refusal and sends nothing. WriteTo sends again,
 // so the datagram goes, and reports the refused address.
 func TestUDPTransportSendsThroughAPendingRefusal(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the kernel's error queue is Linux's")
-	}
-	tr, err := ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	peer, err := ListenUDP("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	nobody := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp4"))
+	tr, nobody := refusingSetup(t)
+	peer := listenLoopback(t)
 	if err := tr.WriteTo([]byte("lost"), nobody); err != nil {
 		t.Fatal(err)
 	}
@@ -78,4 +58,22 @@ func TestUDPTransportSendsThroughAPendingRefusal(t *testing.T) {
 	if err != nil || string(buf[:n]) != "hello" {
 		t.Fatalf("the peer read %q, %v; want hello", buf[:n], err)
 	}
+}
+
+// refusingSetup returns a transport on loopback and an address where no
+// socket is bound; the kernel reports refusals on Linux only.
+func refusingSetup(t *testing.T) (*UDPTransport, string) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the kernel's error queue is Linux's")
+	}
+	return listenLoopback(t), "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp4"))
+}
+
+func listenLoopback(t *testing.T) *UDPTransport {
+	tr, err := ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
 }
