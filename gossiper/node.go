@@ -266,14 +266,7 @@ func (n *Node) notifyLocked() {
 // do runs one event through the Core and carries out its output.
 // unreachable tells the Core of peers whose ports were unreachable.
 func (n *Node) unreachable(to []string) {
-	n.do(func(c *Core) Output {
-		var out Output
-		for _, a := range to {
-			o := c.Unreachable(a, n.now())
-			out.Timers = append(out.Timers, o.Timers...)
-		}
-		return out
-	})
+	n.do(func(c *Core) Output { return c.Unreachable(to, n.now()) })
 }
 
 func (n *Node) fire(t Timer) {

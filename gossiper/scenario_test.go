@@ -327,7 +327,7 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 		if len(args) != 1 {
 			return r, fmt.Errorf("unreachable takes an address")
 		}
-		r.out = s.core.Unreachable(args[0].s, s.now)
+		r.out = s.core.Unreachable([]string{args[0].s}, s.now)
 	case "fire":
 		tm, err := s.pick(args)
 		if err != nil {

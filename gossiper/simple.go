@@ -3,6 +3,7 @@ package gossiper
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/peerster/Peerster/messages"
@@ -126,16 +127,16 @@ func (c *Core) sendSimple(to string, m *messages.SimpleMessage, now time.Time) {
 	c.simpleSent = append(c.simpleSent, sentSimple{seq: c.timerSeq, to: to, m: m, at: now})
 }
 
-// Unreachable handles the network's report that a datagram sent to the
-// peer at to found no socket bound there.
-func (c *Core) Unreachable(to string, now time.Time) Output {
+// Unreachable handles the network's report that datagrams sent to the
+// peers at to found no socket bound there.
+func (c *Core) Unreachable(to []string, now time.Time) Output {
 	for i := range c.simpleSent {
 		s := &c.simpleSent[i]
-		if s.to != to || s.waiting || s.resends >= maxSimpleResends || now.Sub(s.at) > simpleResendAge {
+		if !slices.Contains(to, s.to) || s.waiting || s.resends >= maxSimpleResends || now.Sub(s.at) > simpleResendAge {
 			continue
 		}
 		s.waiting = true
-		c.out.Timers = append(c.out.Timers, Timer{Kind: TimerResend, Peer: to, Seq: s.seq, After: simpleResendWait << s.resends})
+		c.out.Timers = append(c.out.Timers, Timer{Kind: TimerResend, Peer: s.to, Seq: s.seq, After: simpleResendWait << s.resends})
 	}
 	return c.take()
 }
