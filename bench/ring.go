@@ -296,6 +296,17 @@ func (r *ring) missing() string {
 
 // printMachine writes the machine's core count and load average, which
 // the figures of a run on real processes depend on.
+// startBench gets the gossiper to measure (see gossiperBinary) and prints
+// the command's title and the machine it runs on.
+func startBench(gossiper string, out io.Writer, title string) (bin, dir string, cleanup func(), err error) {
+	if bin, dir, cleanup, err = gossiperBinary(gossiper); err != nil {
+		return "", "", nil, err
+	}
+	fmt.Fprintln(out, title)
+	printMachine(out)
+	return bin, dir, cleanup, nil
+}
+
 func printMachine(out io.Writer) {
 	fmt.Fprintf(out, "cores %d (runtime.NumCPU), load average %s, %s %s/%s\n",
 		runtime.NumCPU(), loadAverage(), runtime.Version(), runtime.GOOS, runtime.GOARCH)

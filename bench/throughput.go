@@ -49,13 +49,11 @@ func runThroughput(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bin, dir, cleanup, err := gossiperBinary(o.gossiper)
+	bin, dir, cleanup, err := startBench(o.gossiper, out, "throughput: messages posted on B, E, H of a ring of 10 gossipers, until every node has printed each")
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	fmt.Fprintln(out, "throughput: messages posted on B, E, H of a ring of 10 gossipers, until every node has printed each")
-	printMachine(out)
 	var results []throughputResult
 	run := 0
 	for _, load := range o.loads() {

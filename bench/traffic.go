@@ -76,13 +76,11 @@ func runTraffic(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bin, dir, cleanup, err := gossiperBinary(o.gossiper)
+	bin, dir, cleanup, err := startBench(o.gossiper, out, "traffic: datagrams beyond anti-entropy per delivery, from just before the first post until rest")
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	fmt.Fprintln(out, "traffic: datagrams beyond anti-entropy per delivery, from just before the first post until rest")
-	printMachine(out)
 	fmt.Fprintf(out, "ring of %d gossipers, each knowing only the next; rest: no datagram beyond anti-entropy for %v; %d run(s) of each\n",
 		ringSize, o.rest, o.runs)
 	var all [][]trafficResult
