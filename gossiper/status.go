@@ -54,18 +54,10 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	sess := c.sessions[from]
 	delete(c.sessions, from)
 
-	onTheirWay := false
-	for _, o := range c.origins {
-		want := max(theirs[o], 1)
-		if want >= c.next(o) {
-			continue
-		}
-		if id := c.inflight.toSend(from, o, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout); id < c.next(o) {
-			delete(c.probes, from) // this may answer our anti-entropy status
-			c.monger(from, &messages.RumorMessage{Origin: o, ID: id, Text: c.texts[o][id-1]}, now)
-			return
-		}
-		onTheirWay = true
+	sent, onTheirWay := c.offer(from, theirs, now)
+	if sent {
+		delete(c.probes, from) // this may answer our anti-entropy status
+		return
 	}
 	if lacks {
 		delete(c.probes, from)
@@ -90,4 +82,22 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 
 func (c *Core) sendStatus(to string) {
 	c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}})
+}
+
+// offer mongers to peer the first rumor it lacks, by theirs (its status),
+// that is not already on its way to it, and reports whether it sent one and
+// whether rumors the peer lacks are on their way.
+func (c *Core) offer(peer string, theirs map[string]uint32, now time.Time) (sent, onTheirWay bool) {
+	for _, o := range c.origins {
+		want := max(theirs[o], 1)
+		if want >= c.next(o) {
+			continue
+		}
+		if id := c.inflight.toSend(peer, o, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout); id < c.next(o) {
+			c.monger(peer, &messages.RumorMessage{Origin: o, ID: id, Text: c.texts[o][id-1]}, now)
+			return true, onTheirWay
+		}
+		onTheirWay = true
+	}
+	return false, onTheirWay
 }
