@@ -40,8 +40,10 @@ var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus file
 // rewrites it with -write-corpus.
 func TestSeedCorpus(t *testing.T) {
 	files := map[string]string{}
-	for name, b := range fuzzseed.Packets() {
-		files[name] = fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+	for _, seeds := range []map[string][]byte{fuzzseed.Packets(), fuzzseed.PrivatePackets()} {
+		for name, b := range seeds {
+			files[name] = fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+		}
 	}
 	fuzzseed.SyncCorpus(t, filepath.Join("testdata", "fuzz", "FuzzDecodeGossip"), files, *writeCorpus)
 }

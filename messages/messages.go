@@ -11,9 +11,13 @@ import (
 	"go.dedis.ch/protobuf"
 )
 
-// Message is what a client sends to its gossiper's UI port.
+// Message is what a client sends to its gossiper's UI port. Only our own
+// client and gossiper speak it, so it may grow, at its end only.
 type Message struct {
 	Text string
+	// Destination names the one node a private message is for; empty posts
+	// Text to the chat, which is all a client that predates it can send.
+	Destination string
 }
 
 // SimpleMessage is the broadcast message of simple mode.
@@ -41,11 +45,31 @@ type StatusPacket struct {
 	Want []PeerStatus
 }
 
+// PrivateMessage is a message for one node only. It is not gossiped: each
+// node on the way hands it to its next hop towards Destination, and HopLimit,
+// decremented at every hop, ends a message that a routing loop would
+// otherwise carry forever. Other Peerster implementations send it with this
+// field order, so the order is the wire format like the rest.
+type PrivateMessage struct {
+	Origin      string
+	ID          uint32 // always 0: private messages are not numbered
+	Text        string
+	Destination string
+	HopLimit    uint32
+}
+
 // GossipPacket is the only packet sent between peers; exactly one field is set.
+//
+// Private came after the first three, so a node that predates it decodes a
+// private packet as one with no field set and drops it, as it drops any
+// packet it does not understand. The protocol's later file transfer takes
+// fields 5 and 6 (DataRequest, DataReply): never put anything else there,
+// or those nodes would misread it.
 type GossipPacket struct {
-	Simple *SimpleMessage
-	Rumor  *RumorMessage
-	Status *StatusPacket
+	Simple  *SimpleMessage
+	Rumor   *RumorMessage
+	Status  *StatusPacket
+	Private *PrivateMessage
 }
 
 // Encode returns the wire form of a gossip packet.
@@ -71,8 +95,16 @@ func decode(b []byte, v any) (err error) {
 	return protobuf.Decode(b, v)
 }
 
-// Encode returns the wire form of a client message.
-func (m *Message) Encode() ([]byte, error) { return protobuf.Encode(m) }
+// Encode returns the wire form of a client message. The encoder writes every
+// field, empty strings too, so a chat post leaves Destination out: its bytes
+// stay those of a client that predates Destination, and a gossiper that
+// predates it reads exactly what it always read.
+func (m *Message) Encode() ([]byte, error) {
+	if m.Destination == "" {
+		return protobuf.Encode(&struct{ Text string }{m.Text})
+	}
+	return protobuf.Encode(m)
+}
 
 // DecodeMessage parses a datagram from a client.
 func DecodeMessage(b []byte) (*Message, error) {

@@ -3,7 +3,10 @@ package messages
 import (
 	"encoding/hex"
 	"reflect"
+	"strings"
 	"testing"
+
+	"go.dedis.ch/protobuf"
 )
 
 // The hex strings are the library's own output for the handout's examples;
@@ -17,6 +20,7 @@ func TestGoldenEncoding(t *testing.T) {
 		{"rumor", GossipPacket{Rumor: &RumorMessage{Origin: "Alice", ID: 23, Text: "Hi"}}, "120d0a05416c69636510171a024869"},
 		{"status", GossipPacket{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}}}, "1a0b0a090a05416c6963651004"},
 		{"simple", GossipPacket{Simple: &SimpleMessage{OriginalName: "A", RelayPeerAddr: "127.0.0.9:5", Contents: "x"}}, "0a130a0141120b3132372e302e302e393a351a0178"},
+		{"private", GossipPacket{Private: &PrivateMessage{Origin: "Alice", ID: 0, Text: "Hi", Destination: "Bob", HopLimit: 10}}, privateHex},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,5 +53,136 @@ func TestClientMessageEncoding(t *testing.T) {
 	m, err := DecodeMessage(b)
 	if err != nil || m.Text != "Hello" {
 		t.Fatalf("decode = %+v, %v", m, err)
+	}
+}
+
+// privateHex was written by hand from the protobuf rules, not taken from the
+// library: a tag is field<<3 | wire type, 2 for bytes and 0 for a varint,
+// and the encoder writes every field, zero ones too.
+var privateHex = strings.Join([]string{
+	"22", "14", // field 4 (Private), 20 bytes
+	"0a", "05", hex.EncodeToString([]byte("Alice")), // 1 Origin
+	"10", "00", // 2 ID 0
+	"1a", "02", hex.EncodeToString([]byte("Hi")), // 3 Text
+	"22", "03", hex.EncodeToString([]byte("Bob")), // 4 Destination
+	"28", "0a", // 5 HopLimit 10
+}, "")
+
+// hw1Packet is GossipPacket as a node that predates private messages has it.
+type hw1Packet struct {
+	Simple *SimpleMessage
+	Rumor  *RumorMessage
+	Status *StatusPacket
+}
+
+// A node that predates private messages decodes one as a packet with no
+// field set, which it drops; a node of today does the same with the file
+// transfer's fields 5 and 6.
+func TestUnknownFieldDecodesAsEmpty(t *testing.T) {
+	b, err := hex.DecodeString(privateHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old hw1Packet
+	if err := decode(b, &old); err != nil {
+		t.Fatalf("a HW1 node fails on a private packet: %v", err)
+	}
+	if old != (hw1Packet{}) {
+		t.Fatalf("a HW1 node decodes a private packet as %+v, want no field set", old)
+	}
+	for _, b := range [][]byte{
+		{0x2a, 0x03, 0x0a, 0x01, 0x41}, // field 5 holding a message
+		{0x32, 0x00},                   // field 6, empty
+	} {
+		p, err := DecodeGossip(b)
+		if err != nil {
+			t.Fatalf("%x: %v", b, err)
+		}
+		if *p != (GossipPacket{}) {
+			t.Fatalf("%x decodes as %+v, want no field set", b, p)
+		}
+	}
+}
+
+// hw1Message is Message as a client or gossiper that predates Destination
+// has it.
+type hw1Message struct {
+	Text string
+}
+
+// A chat post is the same bytes as before Destination, both ways: an old
+// client's post reaches a new gossiper as a post, and a new client's post is
+// what an old gossiper always read.
+func TestClientMessageWithoutDestinationIsUnchanged(t *testing.T) {
+	old, err := protobuf.Encode(&hw1Message{Text: "Hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := (&Message{Text: "Hello"}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(b) != hex.EncodeToString(old) {
+		t.Fatalf("a post encodes as %x, before Destination as %x", b, old)
+	}
+	m, err := DecodeMessage(old)
+	if err != nil || *m != (Message{Text: "Hello"}) {
+		t.Fatalf("an old client's post decodes as %+v, %v", m, err)
+	}
+}
+
+func TestClientPrivateMessageEncoding(t *testing.T) {
+	want := Message{Text: "Hello", Destination: "Bob"}
+	b, err := want.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, w := hex.EncodeToString(b), "0a0548656c6c6f"+"1203426f62"; got != w {
+		t.Fatalf("encoding = %s, want %s", got, w)
+	}
+	m, err := DecodeMessage(b)
+	if err != nil || *m != want {
+		t.Fatalf("decode = %+v, %v", m, err)
+	}
+}
+
+func TestValidatePrivate(t *testing.T) {
+	ok := PrivateMessage{Origin: "A", Text: "hi", Destination: "B", HopLimit: DefaultHopLimit}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*PrivateMessage)
+		valid bool
+	}{
+		{"as sent", func(*PrivateMessage) {}, true},
+		{"last hop", func(p *PrivateMessage) { p.HopLimit = 1 }, true},
+		{"numbered", func(p *PrivateMessage) { p.ID = 7 }, true},
+		{"empty text", func(p *PrivateMessage) { p.Text = "" }, true},
+		{"largest text", func(p *PrivateMessage) { p.Text = strings.Repeat("x", MaxTextBytes) }, true},
+		{"space in origin", func(p *PrivateMessage) { p.Origin = "two words" }, true},
+		{"hop limit 0", func(p *PrivateMessage) { p.HopLimit = 0 }, false},
+		{"no origin", func(p *PrivateMessage) { p.Origin = "" }, false},
+		{"no destination", func(p *PrivateMessage) { p.Destination = "" }, false},
+		{"long origin", func(p *PrivateMessage) { p.Origin = strings.Repeat("o", MaxNameBytes+1) }, false},
+		{"long destination", func(p *PrivateMessage) { p.Destination = strings.Repeat("d", MaxNameBytes+1) }, false},
+		{"text too long", func(p *PrivateMessage) { p.Text = strings.Repeat("x", MaxTextBytes+1) }, false},
+	} {
+		p := ok
+		tc.edit(&p)
+		if err := ValidatePrivate(&p); (err == nil) != tc.valid {
+			t.Errorf("%s: ValidatePrivate = %v, want valid %v", tc.name, err, tc.valid)
+		}
+	}
+}
+
+// The largest private message a node accepts fits one UDP datagram.
+func TestLargestPrivateFitsADatagram(t *testing.T) {
+	name := strings.Repeat("n", MaxNameBytes)
+	p := GossipPacket{Private: &PrivateMessage{Origin: name, ID: 1<<32 - 1, Text: strings.Repeat("x", MaxTextBytes), Destination: name, HopLimit: 1<<32 - 1}}
+	b, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 65507 {
+		t.Fatalf("the largest private packet is %d bytes, more than a UDP datagram holds", len(b))
 	}
 }

@@ -29,8 +29,10 @@ func TestStatusEntriesCountsWithoutDecoding(t *testing.T) {
 // would have kept. (On hostile bytes the two may disagree, as the decoder
 // skips what it does not expect; such a packet is dropped either way.)
 func FuzzStatusEntries(f *testing.F) {
-	for _, b := range fuzzseed.Packets() {
-		f.Add(b)
+	for _, seeds := range []map[string][]byte{fuzzseed.Packets(), fuzzseed.PrivatePackets()} {
+		for _, b := range seeds {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := messages.DecodeGossip(b)
