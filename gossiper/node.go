@@ -20,7 +20,8 @@ var ErrClosed = errors.New("node is closed")
 // Node runs a Core: it reads datagrams from a Transport and client messages
 // from the UI socket, fires the anti-entropy ticker and the rumor timers, and
 // carries out what the Core returns. Calls into the Core are serialised by
-// one mutex; printing and sending happen after it is released.
+// one mutex; storing, printing and sending happen after it is released, so
+// that reads of the node's state never wait for the disk.
 type Node struct {
 	cfg    Config
 	tr     Transport
@@ -36,9 +37,13 @@ type Node struct {
 
 	timers timerSet
 
-	// outMu is taken before mu is released, so stdout lines appear in the
-	// order the Core decided them.
-	outMu sync.Mutex
+	// Outputs are queued while mu is held, so the queue is in the order
+	// the Core decided them, and carried out under outMu, which is never
+	// taken with mu held: an event waiting for the disk holds up the
+	// events behind it, but not the readers.
+	queueMu sync.Mutex
+	queue   []Output
+	outMu   sync.Mutex
 }
 
 // NewNode returns a node gossiping over tr. cfg.Addr defaults to tr.Addr();
@@ -113,10 +118,9 @@ func (n *Node) Close() {
 		n.tr.Close()
 	}
 	n.mu.Unlock()
-	// An event that got in before closed was set holds outMu until its
-	// rumors are stored; waiting for it lets the caller close the store.
-	n.outMu.Lock()
-	n.outMu.Unlock()
+	// Events that got in before closed was set may still have rumors to
+	// store; carrying them out here lets the caller close the store.
+	n.flush()
 }
 
 func (n *Node) readLoop() error {
@@ -263,7 +267,6 @@ func (n *Node) notifyLocked() {
 	n.changed = make(chan struct{})
 }
 
-// do runs one event through the Core and carries out its output.
 // unreachable tells the Core of peers whose ports were unreachable.
 func (n *Node) unreachable(to []string) {
 	n.do(func(c *Core) Output { return c.Unreachable(to, n.now()) })
@@ -273,6 +276,8 @@ func (n *Node) fire(t Timer) {
 	n.do(func(c *Core) Output { return c.Timeout(t, n.now()) })
 }
 
+// do runs one event through the Core and returns once its output has been
+// carried out.
 func (n *Node) do(event func(c *Core) Output) {
 	n.mu.Lock()
 	if n.closed {
@@ -286,8 +291,38 @@ func (n *Node) do(event func(c *Core) Output) {
 	for _, w := range out.Warnings {
 		n.log.Warn(w)
 	}
-	n.outMu.Lock()
+	n.queueMu.Lock()
+	n.queue = append(n.queue, out)
+	n.queueMu.Unlock()
 	n.mu.Unlock()
+	n.flush()
+}
+
+// flush carries out the queued outputs in order. Whoever holds outMu when
+// an output is queued either carries it out with the rest or lets go of
+// outMu before that output's own flush gets it, so when flush returns, its
+// caller's output has been carried out, by itself or by another.
+func (n *Node) flush() {
+	n.outMu.Lock()
+	n.queueMu.Lock()
+	outs := n.queue
+	n.queue = nil
+	n.queueMu.Unlock()
+	var refused []string
+	for _, out := range outs {
+		refused = append(refused, n.carryOut(out)...)
+	}
+	n.outMu.Unlock()
+	// Telling the Core runs an event, whose flush needs outMu.
+	if len(refused) > 0 {
+		n.unreachable(refused)
+	}
+}
+
+// carryOut stores, prints, sends and arms what one event decided, and
+// returns the peers found unreachable. The rumors are stored first so that
+// no peer hears of one the node could forget.
+func (n *Node) carryOut(out Output) (refused []string) {
 	if n.store != nil && len(out.Accepted) > 0 {
 		// The node carries on if the disk fails: peers still get the
 		// rumor, and after a restart it comes back from them.
@@ -300,8 +335,6 @@ func (n *Node) do(event func(c *Core) Output) {
 			n.log.Debug("stdout write failed", "err", err)
 		}
 	}
-	n.outMu.Unlock()
-	var refused []string
 	for _, s := range out.Sends {
 		b, err := s.Packet.Encode()
 		if err == nil {
@@ -314,10 +347,8 @@ func (n *Node) do(event func(c *Core) Output) {
 			n.log.Debug("send failed", "to", s.To, "err", err)
 		}
 	}
-	if len(refused) > 0 {
-		n.unreachable(refused)
-	}
 	for _, t := range out.Timers {
 		n.timers.arm(t, n.fire)
 	}
+	return refused
 }
