@@ -1,4 +1,5 @@
-// Command client posts one chat message to a local gossiper's UI port.
+// Command client posts one chat message to a local gossiper's UI port, or
+// with -dest sends one private message through it to a single node.
 package main
 
 import (
@@ -22,8 +23,19 @@ func main() {
 func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	uiPort := fs.String("UIPort", "8080", "port for the UI client")
-	msg := fs.String("msg", "", "message to be sent")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: client [-UIPort=P] [-dest=NAME] -msg=TEXT
+
+Hands TEXT to the gossiper whose UI port is P on this machine. Without
+-dest the gossiper posts it to the chat; with -dest it sends it privately to
+the node named NAME alone.
+
+`)
+		fs.PrintDefaults()
+	}
+	uiPort := fs.String("UIPort", "8080", "the gossiper's UI `port`")
+	msg := fs.String("msg", "", "the message `text` to send")
+	dest := fs.String("dest", "", "the `name` of the node to send the message to privately; without it the message goes to the chat")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -39,7 +51,18 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "client: -msg:", err)
 		return 2
 	}
-	b, err := (&messages.Message{Text: *msg}).Encode()
+	// An empty -dest given on purpose is refused, not taken for a chat post:
+	// a script whose variable came out empty must not publish a private
+	// message to everyone.
+	destSet := false
+	fs.Visit(func(f *flag.Flag) { destSet = destSet || f.Name == "dest" })
+	if destSet {
+		if err := messages.ValidateName(*dest); err != nil {
+			fmt.Fprintln(stderr, "client: -dest:", err)
+			return 2
+		}
+	}
+	b, err := (&messages.Message{Text: *msg, Destination: *dest}).Encode()
 	if err == nil {
 		err = send(b, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}

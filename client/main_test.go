@@ -24,6 +24,9 @@ func TestRefusesBadInputWithStatusTwo(t *testing.T) {
 		{[]string{"-msg=" + strings.Repeat("x", messages.MaxTextBytes+1)}, "-msg"},
 		{[]string{"-UIPort=0", "-msg=hi"}, "-UIPort"},
 		{[]string{"-UIPort=x", "-msg=hi"}, "-UIPort"},
+		{[]string{"-dest=", "-msg=hi"}, "-dest"},
+		{[]string{"-dest=two words", "-msg=hi"}, "-dest"},
+		{[]string{"-dest=" + strings.Repeat("d", messages.MaxNameBytes+1), "-msg=hi"}, "-dest"},
 	} {
 		var stderr bytes.Buffer
 		msg := func() string { return strings.TrimSpace(stderr.String()) }
@@ -34,17 +37,37 @@ func TestRefusesBadInputWithStatusTwo(t *testing.T) {
 }
 
 // The largest message allowed leaves as one datagram holding a Message with
-// its text.
+// its text and no destination: a chat post.
 func TestSendsOneMessageToTheUIPort(t *testing.T) {
+	text := strings.Repeat("x", messages.MaxTextBytes)
+	m := sendAndReceive(t, "-msg="+text)
+	if m.Text != text || m.Destination != "" {
+		t.Fatalf("received %d bytes of text for %q, want the %d sent for the chat", len(m.Text), m.Destination, len(text))
+	}
+}
+
+// With -dest, the gossiper gets the name as the message's Destination.
+func TestSendsAPrivateMessageToTheUIPort(t *testing.T) {
+	name := strings.Repeat("n", messages.MaxNameBytes)
+	for _, dest := range []string{"Bob", name} {
+		if m := sendAndReceive(t, "-dest="+dest, "-msg=for you"); *m != (messages.Message{Text: "for you", Destination: dest}) {
+			t.Fatalf("received %+v, want the text for %.20q", *m, dest)
+		}
+	}
+}
+
+// sendAndReceive runs the client with args against a UI port of its own on
+// 127.0.0.1 and returns the one message that port got.
+func sendAndReceive(t *testing.T, args ...string) *messages.Message {
+	t.Helper()
 	ui, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ui.Close()
 	port := ui.LocalAddr().(*net.UDPAddr).Port
-	text := strings.Repeat("x", messages.MaxTextBytes)
 	var stderr bytes.Buffer
-	if code := run([]string{"-UIPort=" + strconv.Itoa(port), "-msg=" + text}, &stderr); code != 0 {
+	if code := run(append([]string{"-UIPort=" + strconv.Itoa(port)}, args...), &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	buf := make([]byte, messages.MaxPacketSize)
@@ -59,8 +82,14 @@ func TestSendsOneMessageToTheUIPort(t *testing.T) {
 	if err != nil {
 		t.Fatalf("received %d bytes that do not decode: %v", n, err)
 	}
-	if m.Text != text {
-		t.Fatalf("received %d bytes of text, want the %d sent", len(m.Text), len(text))
+	return m
+}
+
+// -h tells how to send a private message, and is not an error.
+func TestUsageNamesDest(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run([]string{"-h"}, &stderr); code != 0 || !strings.Contains(stderr.String(), "-dest=NAME") {
+		t.Fatalf("exit %d, usage %q; want 0 and -dest=NAME explained", code, stderr.String())
 	}
 }
 
