@@ -33,12 +33,12 @@ type Core struct {
 	catchUps        map[string]*catchUp
 
 	limiter *rateLimiter
-	// ownFloor is the lowest ID this node may give its next message: peers
-	// have shown they hold its origin's messages below it.
-	ownFloor uint32
-	// ahead holds this node's own messages numbered past a gap in its
-	// history (after it lost its data), until the gap is filled.
-	ahead map[Posted]string
+	// statusBytes is what the origins add to an encoded status.
+	statusBytes int
+	// claim and held are a peer's word that the network holds more of
+	// this node's messages than it does, and the posts waiting for them.
+	claim *claim
+	held  []heldPost
 
 	// flippedAt is when the coin last sent a rumor to each peer; holders
 	// are the peers known to hold recent rumors. Both steer the coin.
@@ -66,7 +66,6 @@ func NewCore(cfg Config, rng Random) *Core {
 		catchUps:        map[string]*catchUp{},
 		stats:           Stats{Dropped: map[string]uint64{}},
 		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
-		ahead:           map[Posted]string{},
 		flippedAt:       map[string]time.Time{},
 	}
 	for _, p := range cfg.Peers {
@@ -87,7 +86,12 @@ func (c *Core) SetName(name string) error {
 	if err := messages.ValidateName(name); err != nil {
 		return err
 	}
+	old := c.name
 	c.name = name
+	if reason := c.admits(name); reason != "" {
+		c.name = old
+		return fmt.Errorf("this node's status has no room for another origin (%s): keep the name %q", reason, old)
+	}
 	return nil
 }
 
@@ -131,19 +135,11 @@ func (c *Core) next(origin string) uint32 { return uint32(len(c.texts[origin])) 
 // sequence (a gap, a repeat) are skipped and counted in the returned number.
 func (c *Core) Restore(entries []Entry) (skipped int) {
 	for _, e := range entries {
-		switch {
-		case e.Origin == "" || e.ID < c.next(e.Origin) || c.ahead[Posted{e.Origin, e.ID}] != "":
+		if e.Origin == "" || e.ID != c.next(e.Origin) || c.admits(e.Origin) != "" {
 			skipped++
-		case e.ID == c.next(e.Origin):
-			c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
-		case e.Origin == c.name && e.Text != "":
-			// A message this node posted past a gap in its history.
-			c.ahead[Posted{e.Origin, e.ID}] = e.Text
-			c.log = append(c.log, e)
-			c.ownFloor = max(c.ownFloor, e.ID+1)
-		default:
-			skipped++
+			continue
 		}
+		c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
 	}
 	c.out = Output{}
 	c.latest = nil
@@ -154,6 +150,9 @@ func (c *Core) Restore(entries []Entry) (skipped int) {
 func (c *Core) Client(text string, now time.Time) (Output, Posted, error) {
 	if err := messages.ValidateText(text); err != nil {
 		return Output{}, Posted{}, err
+	}
+	if len(c.held) >= maxHeldPosts {
+		return Output{}, Posted{}, fmt.Errorf("%d messages already wait for this node's earlier messages to come back from its peers: try again in a few seconds", len(c.held))
 	}
 	c.print("CLIENT MESSAGE " + printable(text))
 	if c.cfg.Simple {
@@ -240,6 +239,8 @@ func (c *Core) Timeout(t Timer, now time.Time) Output {
 		c.probeTimeout(t, now)
 	case TimerResend:
 		c.resendTimeout(t, now)
+	case TimerRecover:
+		c.recoverTimeout(t, now)
 	default:
 		c.mongerTimeout(t, now)
 	}

@@ -112,17 +112,6 @@ func TestPeerListCapKeepsBootstrapPeers(t *testing.T) {
 	}
 }
 
-func TestRestoreKeepsMessagesPostedPastAGap(t *testing.T) {
-	c, _ := newTestCore(false, p1)
-	c.Restore([]Entry{{Origin: "A", ID: 4, Text: "past the gap"}, {Origin: "A", ID: 1, Text: "old"}})
-	if len(c.Log()) != 2 || c.next("A") != 2 {
-		t.Fatalf("log %+v, next %d", c.Log(), c.next("A"))
-	}
-	if _, posted, _ := c.Client("new", t0); posted.ID != 5 {
-		t.Fatalf("posted ID %d, want 5", posted.ID)
-	}
-}
-
 func TestStatusAlwaysFitsADatagram(t *testing.T) {
 	c, _ := newTestCore(false, p1)
 	c.limiter = newRateLimiter(0)
@@ -132,6 +121,11 @@ func TestStatusAlwaysFitsADatagram(t *testing.T) {
 	b, err := (&messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}}).Encode()
 	if err != nil || len(b) > 65507 {
 		t.Fatalf("status of %d bytes (%v)", len(b), err)
+	}
+	// Every origin kept is listed: one left out would be offered again
+	// and again by every peer.
+	if got, kept := len(c.Status()), len(c.origins); got != kept || c.Stats().Dropped["status-full"] == 0 {
+		t.Fatalf("status lists %d of %d origins kept; %d dropped as status-full", got, kept, c.Stats().Dropped["status-full"])
 	}
 }
 

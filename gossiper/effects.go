@@ -28,6 +28,9 @@ const (
 	// TimerResend waits before a simple message goes again to a peer
 	// that was not listening.
 	TimerResend
+	// TimerRecover ends the wait for this node's own messages that a peer
+	// said the network holds.
+	TimerRecover
 )
 
 func (k TimerKind) String() string {
@@ -40,6 +43,8 @@ func (k TimerKind) String() string {
 		return "catch-up"
 	case TimerResend:
 		return "resend"
+	case TimerRecover:
+		return "recover"
 	}
 	return fmt.Sprintf("TimerKind(%d)", uint8(k))
 }

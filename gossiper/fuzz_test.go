@@ -32,9 +32,6 @@ type fuzzNode struct {
 	// those messages in ID order.
 	next  map[string]uint32
 	texts map[string][]string
-	// ahead holds the node's own messages numbered past a gap: a status
-	// that shows peers hold IDs of its origin it lacks moves its counter.
-	ahead map[uint32]string
 	now   time.Time
 }
 
@@ -48,7 +45,6 @@ func newFuzzNode(t *testing.T, simple bool) *fuzzNode {
 		core:  NewCore(cfg, rand.New(rand.NewPCG(4, 38))),
 		next:  map[string]uint32{},
 		texts: map[string][]string{},
-		ahead: map[uint32]string{},
 		now:   time.Date(2018, 10, 14, 23, 59, 0, 0, time.UTC),
 	}
 	var entries []Entry
@@ -69,32 +65,15 @@ func (n *fuzzNode) record(e Entry) {
 	if n.next[e.Origin] == 0 {
 		n.next[e.Origin] = 1
 	}
-	switch {
-	case e.ID == n.next[e.Origin]:
-		n.next[e.Origin]++
-		n.texts[e.Origin] = append(n.texts[e.Origin], e.Text)
-		if e.Origin != fuzzName {
-			return
-		}
-		for text, ok := n.ahead[n.next[e.Origin]]; ok; text, ok = n.ahead[n.next[e.Origin]] {
-			delete(n.ahead, n.next[e.Origin])
-			n.next[e.Origin]++
-			n.texts[e.Origin] = append(n.texts[e.Origin], text)
-		}
-	case e.Origin == fuzzName && e.ID > n.next[e.Origin] && n.ahead[e.ID] == "":
-		n.ahead[e.ID] = e.Text
-	default:
+	if e.ID != n.next[e.Origin] {
 		n.t.Fatalf("accepted %s/%d, but that origin's next ID is %d", e.Origin, e.ID, n.next[e.Origin])
 	}
+	n.next[e.Origin]++
+	n.texts[e.Origin] = append(n.texts[e.Origin], e.Text)
 }
 
 // holds says whether the node has accepted message id of origin with text.
 func (n *fuzzNode) holds(origin string, id uint32, text string) bool {
-	if origin == fuzzName {
-		if t, ok := n.ahead[id]; ok {
-			return t == text
-		}
-	}
 	held := n.texts[origin]
 	return id > 0 && int(id) <= len(held) && held[id-1] == text
 }
@@ -156,9 +135,7 @@ func (n *fuzzNode) finish() {
 			n.t.Fatalf("log holds %s/%d twice", e.Origin, e.ID)
 		}
 		seen[k] = true
-		// Only the node's own messages posted past a gap may come before
-		// older ones of the same origin.
-		if e.Origin != fuzzName && e.ID <= last[e.Origin] {
+		if e.ID <= last[e.Origin] {
 			n.t.Fatalf("log holds %s/%d after %s/%d", e.Origin, e.ID, e.Origin, last[e.Origin])
 		}
 		last[e.Origin] = e.ID
@@ -186,15 +163,17 @@ func (n *fuzzNode) datagram(from string, b []byte) []Timer {
 // first byte picks the source (low bits) and simple mode (top bit). No input
 // may make the node panic, send to itself, send a packet with other than one
 // field or too big for a datagram, print a broken line, or break the
-// sequence of IDs in its history.
+// sequence of IDs in its history. With bit 0x40 of the first byte the user
+// renames the node before the last post, which must then go out at once
+// under the fresh name, whatever the packets claimed of the old one.
 func FuzzNodePacket(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sel byte, b []byte) {
 		n := newFuzzNode(t, sel&0x80 != 0)
-		from := fuzzSources[int(sel&0x7f)%len(fuzzSources)]
+		from := fuzzSources[int(sel&0x3f)%len(fuzzSources)]
 		timers := n.datagram(from, b)
 		n.now = n.now.Add(10 * time.Millisecond)
 		timers = append(timers, n.datagram(from, b)...) // a duplicate
-		other := fuzzSources[(int(sel&0x7f)+1)%len(fuzzSources)]
+		other := fuzzSources[(int(sel&0x3f)+1)%len(fuzzSources)]
 		timers = append(timers, n.datagram(other, b)...)
 
 		// Fire the timers in order, and the ones they arm, a bounded
@@ -213,12 +192,36 @@ func FuzzNodePacket(f *testing.F) {
 			timers = append(armed, out.Timers...)
 		}
 
-		// The node's own sequence goes on from what it holds.
+		renamed := sel&0x40 != 0
+		if renamed {
+			if err := n.core.SetName("renamed"); err != nil {
+				t.Fatalf("rename refused: %v", err)
+			}
+		}
+		// The node's own sequence goes on from what it holds, at once or,
+		// while a claim about its origin is open, within maxHold.
 		out, posted, err := n.core.Client("after the fuzz", n.now)
 		if err != nil {
 			t.Fatalf("client message refused: %v", err)
 		}
 		n.check("client message", out)
+		if renamed && !n.core.cfg.Simple && posted.ID == 0 {
+			t.Fatalf("the first post under a fresh name was held back")
+		}
+		for tries := 0; posted.ID == 0 && !n.core.cfg.Simple && tries < 3; tries++ {
+			if n.core.claim == nil {
+				t.Fatalf("own message held back with no claim open")
+			}
+			tm := Timer{Kind: TimerRecover, Peer: n.core.claim.origin, Seq: n.core.claim.timerSeq}
+			n.now = n.now.Add(maxHold)
+			out := n.core.Timeout(tm, n.now)
+			n.check("recover timeout", out)
+			for _, e := range out.Accepted {
+				if e.Origin == posted.Origin && e.Text == "after the fuzz" {
+					posted.ID = e.ID
+				}
+			}
+		}
 		if !n.core.cfg.Simple && !n.holds(posted.Origin, posted.ID, "after the fuzz") {
 			t.Fatalf("own message got ID %d, which the node does not hold", posted.ID)
 		}
@@ -246,5 +249,9 @@ func TestSeedCorpus(t *testing.T) {
 		add(name+"-from-self", 4, packets[name])
 		add(name+"-simple-mode", 0x80, packets[name])
 	}
+	// Issue 9: a stranger's claim about the node's own origin, alone and
+	// followed by a rename (defects 1 and 2).
+	add("status-own-origin-claim-from-stranger", 3, packets["status-own-origin-claim"])
+	add("status-own-origin-claim-then-rename", 0x40|3, packets["status-own-origin-claim"])
 	fuzzseed.SyncCorpus(t, filepath.Join("testdata", "fuzz", "FuzzNodePacket"), files, *writeCorpus)
 }

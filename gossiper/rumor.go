@@ -16,25 +16,13 @@ type session struct {
 }
 
 // postRumor numbers the user's text as this node's next rumor and starts
-// mongering it.
+// mongering it, unless it must wait for the node's earlier messages (see
+// recovery.go): then its ID is 0 until it goes out.
 func (c *Core) postRumor(text string, now time.Time) Posted {
-	r := &messages.RumorMessage{Origin: c.name, ID: max(c.next(c.name), c.ownFloor), Text: text}
-	if r.ID == c.next(c.name) {
-		c.accept(r, now)
-	} else {
-		// Peers hold messages of ours that this node has not got back yet:
-		// number past them, and keep this one aside until the gap fills.
-		c.ahead[Posted{r.Origin, r.ID}] = r.Text
-		c.ownFloor = r.ID + 1
-		e := Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now}
-		c.log = append(c.log, e)
-		c.out.Accepted = append(c.out.Accepted, e)
-		c.latest, c.latestAt = r, now
+	if c.holdPost(text, now) {
+		return Posted{Origin: c.name}
 	}
-	if to, ok := c.pickPeer(""); ok {
-		c.monger(to, r, now)
-	}
-	return Posted{Origin: r.Origin, ID: r.ID}
+	return c.number(c.name, text, now)
 }
 
 func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
@@ -50,8 +38,8 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		c.drop("text-too-large")
 		return
 	}
-	if _, known := c.texts[r.Origin]; !known && len(c.origins) >= MaxOrigins {
-		c.drop("too-many-origins")
+	if reason := c.admits(r.Origin); reason != "" {
+		c.drop(reason)
 		return
 	}
 	c.learn(from)
@@ -77,6 +65,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		}
 		c.takeRumor(held.from, held.rumor, now)
 	}
+	c.settleClaim(now)
 	c.sendStatus(from)
 	c.probe(from)
 	c.awaitCatchUp(from, true)
@@ -97,6 +86,7 @@ func (c *Core) takeRumor(from string, r *messages.RumorMessage, now time.Time) {
 func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 	if _, seen := c.texts[r.Origin]; !seen {
 		c.origins = append(c.origins, r.Origin)
+		c.statusBytes += statusEntryBytes(r.Origin)
 	}
 	c.texts[r.Origin] = append(c.texts[r.Origin], r.Text)
 	c.stats.Accepted++
@@ -107,15 +97,7 @@ func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
 	}
 	c.latest, c.latestAt = r, now
-	for {
-		k := Posted{r.Origin, c.next(r.Origin)}
-		text, ok := c.ahead[k]
-		if !ok {
-			break
-		}
-		delete(c.ahead, k)
-		c.texts[k.Origin] = append(c.texts[k.Origin], text)
-	}
+	c.claimProgress(r.Origin, now)
 }
 
 func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) {

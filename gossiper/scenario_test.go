@@ -18,7 +18,8 @@ package gossiper
 //	unreachable <addr>     the network reports that a datagram sent to
 //	                       <addr> found no socket there
 //	fire <kind> <peer>     the oldest pending timer of that kind (monger,
-//	                       probe, catch-up, resend) for that peer fires
+//	                       probe, catch-up, resend, recover) for that peer
+//	                       (for recover: the origin) fires
 //	fire #N                timer number N fires, even if it fired before
 //	advance 1s             the clock moves on
 //	repeat N <command>     recv, client or tick N times, {i} in the command
@@ -26,6 +27,7 @@ package gossiper
 //	                       random N, store N, send N, timer N, then the
 //	                       drops, counts, warnings and errors summed
 //	add-peer <addr>        a peer added by hand
+//	rename <name>          the local user changes the node's name
 //	show status|peers|log|timers
 //	                       the node's vector clock, peer list, chat log, or
 //	                       the timers armed and not fired yet
@@ -191,6 +193,14 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 		}
 		s.now = s.now.Add(d)
 		return "clock " + s.now.Sub(s.start).String()
+	case "rename":
+		if len(args) != 1 {
+			td.Fatalf(t, "rename takes one name")
+		}
+		if err := s.core.SetName(args[0].s); err != nil {
+			return "error " + err.Error()
+		}
+		return ""
 	case "add-peer":
 		if len(args) != 1 {
 			td.Fatalf(t, "add-peer takes one address")
@@ -562,12 +572,22 @@ func word(s string) string {
 	return s
 }
 
-// quote renders a string Go-quoted, a long run of one byte as "x"*N.
+// quote renders a string Go-quoted, a long run of one byte that ends it as
+// "x"*N after the rest: "o1-""x"*200.
 func quote(s string) string {
-	if len(s) > 64 && strings.Count(s, s[:1]) == len(s) {
-		return strconv.Quote(s[:1]) + "*" + strconv.Itoa(len(s))
+	if len(s) <= 64 {
+		return strconv.Quote(s)
 	}
-	return strconv.Quote(s)
+	last := s[len(s)-1]
+	run := len(s) - len(strings.TrimRight(s, string(last)))
+	if run <= 64 {
+		return strconv.Quote(s)
+	}
+	head := ""
+	if run < len(s) {
+		head = strconv.Quote(s[:len(s)-run])
+	}
+	return head + strconv.Quote(string(last)) + "*" + strconv.Itoa(run)
 }
 
 // datagram builds the bytes of a recv command's packet.

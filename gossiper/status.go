@@ -13,14 +13,9 @@ func (c *Core) Status() []messages.PeerStatus {
 	if len(c.origins) == 0 {
 		return nil
 	}
+	// The origins kept always fit in one datagram (see admits).
 	want := make([]messages.PeerStatus, 0, len(c.origins))
-	size := 0
 	for _, o := range c.origins {
-		// Past one datagram's worth the status would not be sent at all;
-		// the origins left out are compared on a later exchange.
-		if size += len(o) + 16; size > maxStatusBytes {
-			break
-		}
 		want = append(want, messages.PeerStatus{Identifier: o, NextID: c.next(o)})
 	}
 	return want
@@ -42,10 +37,8 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 			theirs[w.Identifier] = max(w.NextID, 1)
 		}
 	}
-	if want := theirs[c.name]; want > max(c.next(c.name), c.ownFloor) {
-		c.ownFloor = want
-		c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
-			"peer %s holds messages of this node's origin %s up to ID %d that this node lacks: its next message takes ID %d", from, c.name, want-1, want))
+	if want := theirs[c.name]; want > c.next(c.name) {
+		c.noteClaim(from, want, now)
 	}
 	c.print(b.String())
 	c.print(c.peers.line())

@@ -66,6 +66,7 @@ func addRumors(add func(string, *messages.GossipPacket)) {
 	add("rumor-newline", rumor("C", 1, "line one\nline two\r\n"))
 	add("rumor-space-in-origin", rumor("two words", 1, "x"))
 	add("rumor-long-origin", rumor(strings.Repeat("o", 257), 1, "x"))
+	add("rumor-longest-origin", rumor(strings.Repeat("o", 256), 1, "x"))
 	add("rumor-invalid-utf8", rumor("\xff\xfe", 1, "\xc3\x28"))
 }
 
@@ -85,6 +86,15 @@ func addStatuses(add func(string, *messages.GossipPacket)) {
 		many = append(many, fmt.Sprintf("o%d", i), i)
 	}
 	add("status-40-entries", status(many...))
+	// Issue 9: a claim about the node's own origin far past what it holds
+	// (it once muted the node), and a status of long names close to one
+	// datagram (a node keeps only the origins its status lists whole).
+	add("status-own-origin-claim", status("self", 1000))
+	long := make([]any, 0, 2*270)
+	for i := range 270 {
+		long = append(long, fmt.Sprintf("o%d-%s", i, strings.Repeat("x", 200)), 2)
+	}
+	add("status-long-origins", status(long...))
 }
 
 func addOthers(add func(string, *messages.GossipPacket)) {

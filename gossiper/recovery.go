@@ -1,0 +1,132 @@
+package gossiper
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// A node that lost its data folder starts its origin at ID 1 again while its
+// peers still hold its old messages. A peer's status saying so is only a
+// claim: anyone can send one, and numbering past it on trust would let one
+// datagram push the node's IDs where no peer ever takes them. So the node
+// numbers its messages only after those it holds. While a claim about its
+// origin is open, new posts wait, unnumbered, for the old messages to come
+// back like any rumor the node lacks. A claim that brings no message for
+// recoverPatience is dropped, and no post waits longer than maxHold.
+const (
+	recoverPatience = time.Second
+	maxHold         = 3 * time.Second
+	// maxHeldPosts caps the posts waiting at once.
+	maxHeldPosts = 1024
+)
+
+// claim is a peer's word that the network holds messages of one of this
+// node's origins up to want-1.
+type claim struct {
+	origin string
+	want   uint32
+	// progressAt is when the claim was made or last brought a message back.
+	progressAt time.Time
+	timerSeq   uint64
+}
+
+type heldPost struct {
+	origin, text string
+	at           time.Time
+}
+
+// noteClaim opens a claim, or raises an open one, that the network holds
+// messages of this node's origin up to want-1.
+func (c *Core) noteClaim(from string, want uint32, now time.Time) {
+	if c.claim != nil && c.claim.origin == c.name {
+		c.claim.want = max(c.claim.want, want)
+		return
+	}
+	c.endClaim(now)
+	c.claim = &claim{origin: c.name, want: want, progressAt: now}
+	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
+		"peer %s says the network holds messages of this node's origin %s up to ID %d, which this node lacks: new messages wait for them to come back, for at most %s without one",
+		from, c.name, want-1, recoverPatience))
+	c.armRecover(now)
+}
+
+// holdPost keeps a post aside while a claim about its origin is open, and
+// reports whether it did.
+func (c *Core) holdPost(text string, now time.Time) bool {
+	if c.claim == nil || c.claim.origin != c.name {
+		return false
+	}
+	// The claim's timer is pending and fires no later than this post's
+	// deadline, which is after it.
+	c.held = append(c.held, heldPost{origin: c.name, text: text, at: now})
+	return true
+}
+
+// claimProgress notes a message of an origin accepted at now: the claim
+// about it is borne out that far.
+func (c *Core) claimProgress(origin string, now time.Time) {
+	if c.claim != nil && c.claim.origin == origin {
+		c.claim.progressAt = now
+	}
+}
+
+// settleClaim sends the held posts once the node holds all that was
+// claimed. It runs after the rumors that came in are printed, so that the
+// lines keep their order.
+func (c *Core) settleClaim(now time.Time) {
+	if c.claim != nil && c.next(c.claim.origin) >= c.claim.want {
+		c.endClaim(now)
+	}
+}
+
+func (c *Core) recoverDeadline() time.Time {
+	d := c.claim.progressAt.Add(recoverPatience)
+	if len(c.held) > 0 {
+		if h := c.held[0].at.Add(maxHold); h.Before(d) {
+			d = h
+		}
+	}
+	return d
+}
+
+func (c *Core) armRecover(now time.Time) {
+	c.timerSeq++
+	c.claim.timerSeq = c.timerSeq
+	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerRecover, Peer: c.claim.origin, Seq: c.timerSeq, After: max(c.recoverDeadline().Sub(now), time.Millisecond)})
+}
+
+func (c *Core) recoverTimeout(t Timer, now time.Time) {
+	if c.claim == nil || c.claim.timerSeq != t.Seq {
+		return
+	}
+	if now.Before(c.recoverDeadline()) {
+		c.armRecover(now)
+		return
+	}
+	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
+		"the network's messages of origin %s from ID %d to %d did not come back: numbering goes on from what this node holds",
+		c.claim.origin, c.next(c.claim.origin), c.claim.want-1))
+	c.endClaim(now)
+}
+
+// endClaim closes the open claim, if any, and numbers and sends the posts
+// that waited for it.
+func (c *Core) endClaim(now time.Time) {
+	held := c.held
+	c.claim, c.held = nil, nil
+	for _, h := range held {
+		c.number(h.origin, h.text, now)
+	}
+}
+
+// number gives text the next ID of origin and starts mongering it.
+func (c *Core) number(origin, text string, now time.Time) Posted {
+	r := &messages.RumorMessage{Origin: origin, ID: c.next(origin), Text: text}
+	c.accept(r, now)
+	if to, ok := c.pickPeer(""); ok {
+		c.monger(to, r, now)
+	}
+	return Posted{Origin: r.Origin, ID: r.ID}
+}
