@@ -1,5 +1,7 @@
 package gossiper
 
+import "github.com/peerster/Peerster/messages"
+
 // catchUp follows a peer whose status showed messages this node lacks, while
 // the peer sends them one at a time. Each step is a rumor and a status; on a
 // lossy link one of them is often lost, and the exchange would stall until
@@ -27,13 +29,14 @@ func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
 		if o == "" || n <= c.next(o) {
 			continue
 		}
-		lacks = true
-		if _, known := c.texts[o]; known || len(c.origins) < MaxOrigins {
-			if want == nil {
-				want = map[string]uint32{}
-			}
-			want[o] = n
+		if len(o) > messages.MaxNameBytes || c.admits(o) != "" {
+			continue // it could not be kept: asking for it only makes traffic
 		}
+		lacks = true
+		if want == nil {
+			want = map[string]uint32{}
+		}
+		want[o] = n
 	}
 	if c.cfg.CatchUpTimeout <= 0 {
 		return lacks
