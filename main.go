@@ -56,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	debug := fs.Bool("debug", false, "log diagnostics (dropped packets, failed sends) to stderr")
 	data := fs.String("data", "", "folder that keeps the chat history across restarts (default: memory only)")
 	guiPort := fs.String("GUIPort", "8080", "port of the web page and its JSON API; 0 turns them off")
+	rtimer := fs.String("rtimer", "0", "seconds between route rumors, the first at start; 0 sends none")
 	guiHost := fs.String("GUIHost", "127.0.0.1", "IP address the web page listens on; any but loopback opens the chat, with no password, to the network")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -65,6 +66,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{cfg: gossiper.DefaultConfig(), debug: *debug, dataDir: *data}
 	o.cfg.Simple = *simple
+	if secs, err := strconv.Atoi(*rtimer); err != nil || secs < 0 || secs > 86400 {
+		return nil, &usageError{"rtimer", fmt.Sprintf("%q is not a number of seconds (0-86400)", *rtimer)}
+	} else {
+		o.cfg.RouteInterval = time.Duration(secs) * time.Second
+	}
 	port, err := strconv.Atoi(*uiPort)
 	if err != nil || port < 1 || port > 65535 {
 		return nil, &usageError{"UIPort", fmt.Sprintf("%q is not a port number (1-65535)", *uiPort)}

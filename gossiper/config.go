@@ -57,6 +57,9 @@ type Config struct {
 	// message goes to every known peer, so without it each spoofed one
 	// would make the node send up to MaxPeers datagrams.
 	SimpleSendsPerSecond float64
+	// RouteInterval is the period of the route rumors a node sends, the
+	// first at start (-rtimer); 0 sends none.
+	RouteInterval time.Duration
 }
 
 // DefaultConfig returns the handout's timings: 1 s rumor timeout and 1 s

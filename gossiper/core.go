@@ -40,6 +40,13 @@ type Core struct {
 	claim *claim
 	held  []heldPost
 
+	// routes is the next hop towards each origin (routing.go); privates
+	// are the private messages kept for the user, after privateBase
+	// forgotten ones (private.go).
+	routes      map[string]string
+	privates    []PrivateEntry
+	privateBase int
+
 	// flippedAt is when the coin last sent a rumor to each peer; holders
 	// are the peers known to hold recent rumors. Both steer the coin.
 	flippedAt map[string]time.Time
@@ -67,6 +74,7 @@ func NewCore(cfg Config, rng Random) *Core {
 		stats:           Stats{Dropped: map[string]uint64{}},
 		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
 		flippedAt:       map[string]time.Time{},
+		routes:          map[string]string{},
 	}
 	for _, p := range cfg.Peers {
 		if p != cfg.Addr {
@@ -170,7 +178,12 @@ func (c *Core) ClientDatagram(b []byte, now time.Time) (Output, error) {
 		c.drop("client-undecodable")
 		return Output{}, fmt.Errorf("undecodable client message: %w", err)
 	}
-	out, _, err := c.Client(m.Text, now)
+	var out Output
+	if m.Destination != "" {
+		out, err = c.SendPrivate(m.Destination, m.Text, now)
+	} else {
+		out, _, err = c.Client(m.Text, now)
+	}
 	if err != nil {
 		c.drop("client-invalid")
 	}
@@ -207,7 +220,7 @@ func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Outp
 		return c.take()
 	}
 	n := 0
-	for _, set := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil} {
+	for _, set := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil} {
 		if set {
 			n++
 		}
@@ -223,6 +236,8 @@ func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Outp
 		c.drop("gossip-in-simple-mode")
 	case p.Rumor != nil:
 		c.onRumor(from, p.Rumor, now)
+	case p.Private != nil:
+		c.onPrivate(from, p.Private, now)
 	default:
 		c.onStatus(from, p.Status, now)
 	}

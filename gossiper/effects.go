@@ -67,6 +67,9 @@ type Output struct {
 	Timers   []Timer
 	// Warnings are diagnostics for stderr.
 	Warnings []string
+	// Private are the private messages this event sent or delivered here,
+	// to be stored like Accepted.
+	Private []PrivateEntry
 }
 
 // Entry is one chat message in a node's log.
@@ -91,7 +94,10 @@ type Stats struct {
 	AntiEntropy          uint64
 	Accepted, Duplicates uint64
 	OutOfOrder           uint64
-	Dropped              map[string]uint64
+	// Private messages this node sent, forwarded and took as their
+	// destination.
+	PrivateSent, PrivateForwarded, PrivateDelivered uint64
+	Dropped                                         map[string]uint64
 }
 
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2

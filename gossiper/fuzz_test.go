@@ -95,7 +95,7 @@ func (n *fuzzNode) check(step string, out Output) {
 		}
 		p := s.Packet
 		set := 0
-		for _, b := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil} {
+		for _, b := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil} {
 			if b {
 				set++
 			}
@@ -242,6 +242,9 @@ func TestSeedCorpus(t *testing.T) {
 	}
 	packets := fuzzseed.Packets()
 	for name, b := range packets {
+		add(name, 0, b)
+	}
+	for name, b := range fuzzseed.PrivatePackets() {
 		add(name, 0, b)
 	}
 	for _, name := range []string{"rumor-new-origin", "status-behind", "simple-handout", "several-all-three"} {

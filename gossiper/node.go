@@ -95,8 +95,17 @@ func (n *Node) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	// A status at start tells the bootstrap peers that we exist.
 	n.do(func(c *Core) Output { return c.Tick(n.now()) })
+	var routeTicks <-chan time.Time
+	if n.cfg.RouteInterval > 0 {
+		n.do(func(c *Core) Output { return c.RouteRumor(n.now()) })
+		t := time.NewTicker(n.cfg.RouteInterval)
+		defer t.Stop()
+		routeTicks = t.C
+	}
 	for {
 		select {
+		case <-routeTicks:
+			n.do(func(c *Core) Output { return c.RouteRumor(n.now()) })
 		case <-ctx.Done():
 			n.Close()
 			<-readDone
@@ -285,7 +294,7 @@ func (n *Node) do(event func(c *Core) Output) {
 		return
 	}
 	out := event(n.core)
-	if len(out.Lines) > 0 {
+	if len(out.Lines) > 0 || len(out.Private) > 0 {
 		n.notifyLocked()
 	}
 	for _, w := range out.Warnings {
@@ -328,6 +337,11 @@ func (n *Node) carryOut(out Output) (refused []string) {
 		// rumor, and after a restart it comes back from them.
 		if err := n.store.Append(out.Accepted); err != nil {
 			n.log.Error("storing accepted rumors failed", "count", len(out.Accepted), "err", err)
+		}
+	}
+	if ps, ok := n.store.(PrivateStore); ok && len(out.Private) > 0 {
+		if err := ps.AppendPrivate(out.Private); err != nil {
+			n.log.Error("storing private messages failed", "count", len(out.Private), "err", err)
 		}
 	}
 	if len(out.Lines) > 0 {

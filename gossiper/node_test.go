@@ -140,8 +140,10 @@ func TestNodesOverUDP(t *testing.T) {
 	}
 }
 
+// handoutLine says whether l is one of the handout's lines or of the
+// routing note's (DSDV, PRIVATE).
 func handoutLine(l string) bool {
-	for _, p := range []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS"} {
+	for _, p := range []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS", "DSDV ", "PRIVATE origin "} {
 		if strings.HasPrefix(l, p) {
 			return true
 		}

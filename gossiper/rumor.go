@@ -79,8 +79,13 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 func (c *Core) takeRumor(from string, r *messages.RumorMessage, now time.Time) {
 	c.accept(r, now)
 	c.holders.add(Posted{r.Origin, r.ID}, from)
-	c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
-	c.print(c.peers.line())
+	// A rumor without text is a route rumor, not a chat message: a RUMOR
+	// line for it would read as an empty chat message.
+	if r.Text != "" {
+		c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
+		c.print(c.peers.line())
+	}
+	c.noteRoute(r.Origin, from)
 }
 
 func (c *Core) accept(r *messages.RumorMessage, now time.Time) {

@@ -26,11 +26,14 @@ package gossiper
 //	                       standing for 1..N; prints totals: lines N,
 //	                       random N, store N, send N, timer N, then the
 //	                       drops, counts, warnings and errors summed
+//	private <dest> "text"  the local user sends a private message
+//	route                  the route-rumor timer (-rtimer)
 //	add-peer <addr>        a peer added by hand
 //	rename <name>          the local user changes the node's name
-//	show status|peers|log|timers
-//	                       the node's vector clock, peer list, chat log, or
-//	                       the timers armed and not fired yet
+//	show status|peers|log|timers|routes|private
+//	                       the node's vector clock, peer list, chat log,
+//	                       the timers armed and not fired yet, its next
+//	                       hops, or the private messages it keeps
 //
 // A packet is one or more parts (several make a packet with several fields
 // set), or raw bytes:
@@ -39,6 +42,7 @@ package gossiper
 //	status E:2 B:1                           origin:nextID pairs, maybe none
 //	status size=1025                         1025 entries origin0:1 ...
 //	simple origin=B relay=127.0.0.1:5002 "hi"
+//	private origin=A dest=B hop=10 "hi"      id=N too, when not 0
 //	empty                                    a packet with no field set
 //	bytes ff00ff, bytes 00*65537             raw bytes in hex, a chunk*N
 //	                                         repeats the chunk
@@ -54,6 +58,9 @@ package gossiper
 //	store E/1 "Weather"             a message added to the history
 //	posted A/1                      the ID Client gave the user's message
 //	                                (0 in simple mode)
+//	keep to B A->B hop=10 "hi"      a private message kept for the user
+//	                                (and stored), sent (to) or received
+//	                                (from)
 //	send <to> <packet>              a datagram sent, in the packet syntax (a
 //	                                status of more than 16 entries shows the
 //	                                first four, "...", the last, and the count)
@@ -211,7 +218,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 		return ""
 	case "show":
 		if len(args) != 1 {
-			td.Fatalf(t, "show takes one of status, peers, log, timers")
+			td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private")
 		}
 		return s.show(t, td, args[0].s)
 	case "repeat":
@@ -240,7 +247,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 			rs = append(rs, r)
 		}
 		return summarize(rs)
-	case "recv", "client", "tick", "fire", "unreachable":
+	case "recv", "client", "private", "route", "tick", "fire", "unreachable":
 		r, err := s.event(cmd, args)
 		if err != nil {
 			td.Fatalf(t, "%v", err)
@@ -328,6 +335,16 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 		if r.err == nil {
 			r.posted = &posted
 		}
+	case "private":
+		if len(args) != 2 {
+			return r, fmt.Errorf("private takes a destination and a text")
+		}
+		r.out, r.err = s.core.SendPrivate(args[0].s, args[1].s, s.now)
+	case "route":
+		if len(args) != 0 {
+			return r, fmt.Errorf("route takes no arguments")
+		}
+		r.out = s.core.RouteRumor(s.now)
 	case "tick":
 		if len(args) != 0 {
 			return r, fmt.Errorf("tick takes no arguments")
@@ -412,6 +429,20 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 		if len(lines) == 0 {
 			lines = append(lines, "(empty)")
 		}
+	case "routes":
+		for _, rt := range s.core.Routes() {
+			lines = append(lines, fmt.Sprintf("route %s via %s", word(rt.Origin), rt.NextHop))
+		}
+		if len(lines) == 0 {
+			lines = append(lines, "(empty)")
+		}
+	case "private":
+		for _, e := range s.core.Privates() {
+			lines = append(lines, privateText(e))
+		}
+		if len(lines) == 0 {
+			lines = append(lines, "(empty)")
+		}
 	case "timers":
 		for _, tm := range s.timers {
 			if !tm.fired {
@@ -422,7 +453,7 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 			lines = append(lines, "(none)")
 		}
 	default:
-		td.Fatalf(t, "show takes one of status, peers, log, timers, not %q", what)
+		td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, not %q", what)
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
@@ -436,6 +467,9 @@ func render(r result) string {
 	}
 	if r.posted != nil {
 		lines = append(lines, fmt.Sprintf("posted %s/%d", word(r.posted.Origin), r.posted.ID))
+	}
+	for _, e := range r.out.Private {
+		lines = append(lines, "keep "+privateText(e))
 	}
 	for _, snd := range r.out.Sends {
 		lines = append(lines, "send "+snd.To+" "+packet(snd.Packet))
@@ -532,6 +566,13 @@ func packet(p *messages.GossipPacket) string {
 	}
 	if st := p.Status; st != nil {
 		parts = append(parts, statusText(st.Want))
+	}
+	if m := p.Private; m != nil {
+		part := fmt.Sprintf("private origin=%s dest=%s hop=%d", word(m.Origin), word(m.Destination), m.HopLimit)
+		if m.ID != 0 {
+			part += fmt.Sprintf(" id=%d", m.ID)
+		}
+		parts = append(parts, part+" "+quote(m.Text))
 	}
 	if len(parts) == 0 {
 		return "empty"
@@ -674,14 +715,67 @@ func datagram(t testing.TB, args []token) ([]byte, error) {
 			}
 			p.Simple = fuzzseed.Simple(origin, relay, args[0].s).Simple
 			args = args[1:]
+		case "private":
+			if p.Private != nil {
+				return nil, fmt.Errorf("a packet holds one private message")
+			}
+			pm, rest, err := privatePart(args)
+			if err != nil {
+				return nil, err
+			}
+			p.Private, args = pm, rest
 		default:
-			return nil, fmt.Errorf("expected rumor, status or simple, got %q", kind.s)
+			return nil, fmt.Errorf("expected rumor, status, simple or private, got %q", kind.s)
 		}
 	}
 	return p.Encode()
 }
 
-func isPart(s string) bool { return s == "rumor" || s == "status" || s == "simple" }
+// privatePart parses origin=A dest=B hop=10 [id=N] "text".
+func privatePart(args []token) (*messages.PrivateMessage, []token, error) {
+	pm := &messages.PrivateMessage{}
+	for ; len(args) > 0 && !args[0].quoted; args = args[1:] {
+		k, v, ok := strings.Cut(args[0].s, "=")
+		if !ok {
+			break
+		}
+		switch k {
+		case "origin":
+			pm.Origin = v
+		case "dest":
+			pm.Destination = v
+		case "hop", "id":
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				return nil, nil, fmt.Errorf("bad %s %q", k, v)
+			}
+			if k == "hop" {
+				pm.HopLimit = uint32(n)
+			} else {
+				pm.ID = uint32(n)
+			}
+		default:
+			return nil, nil, fmt.Errorf("unknown private field %q", k)
+		}
+	}
+	if len(args) == 0 {
+		return nil, nil, fmt.Errorf("a private message needs a text")
+	}
+	pm.Text = args[0].s
+	return pm, args[1:], nil
+}
+
+func privateText(e PrivateEntry) string {
+	dir := "from"
+	if e.Sent {
+		dir = "to"
+	}
+	return fmt.Sprintf("%s %s %s->%s hop=%d %s", dir, word(e.With()), word(e.Origin), word(e.Destination), e.HopLimit, quote(e.Text))
+}
+
+func isPart(s string) bool {
+	return s == "rumor" || s == "status" || s == "simple" || s == "private"
+}
 
 // repeated splits "chunk*N" into the chunk and N (1 without a star).
 func repeated(s string) (string, int, error) {

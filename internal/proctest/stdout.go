@@ -27,11 +27,15 @@ type Stdout struct {
 	mu     sync.Mutex
 	texts  map[string]bool
 	rumors map[RumorKey]*rumorSeen
-	chat   int      // CLIENT MESSAGE and RUMOR lines
-	odd    []string // lines that are none of the handout's kinds, the first 100
-	head   strings.Builder
-	bytes  int64
-	done   chan struct{}
+	chat   int // CLIENT MESSAGE and RUMOR lines
+	// routes is the last next hop each DSDV line gave for an origin;
+	// privates are the PRIVATE lines.
+	routes   map[string]string
+	privates []PrivateLine
+	odd      []string // lines that are none of the handout's kinds, the first 100
+	head     strings.Builder
+	bytes    int64
+	done     chan struct{}
 }
 
 // rumorSeen is what a node printed for one origin/ID: its first RUMOR line
@@ -42,7 +46,7 @@ type rumorSeen struct {
 }
 
 func newStdout(r io.ReadCloser) *Stdout {
-	s := &Stdout{texts: map[string]bool{}, rumors: map[RumorKey]*rumorSeen{}, done: make(chan struct{})}
+	s := &Stdout{texts: map[string]bool{}, rumors: map[RumorKey]*rumorSeen{}, routes: map[string]string{}, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		defer r.Close()
@@ -62,6 +66,13 @@ func newStdout(r io.ReadCloser) *Stdout {
 
 var handoutPrefixes = []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS"}
 
+// PrivateLine is one PRIVATE line a node printed.
+type PrivateLine struct {
+	Origin   string
+	HopLimit uint64
+	Text     string
+}
+
 // add takes one line, with its newline if it has one.
 func (s *Stdout) add(raw string) {
 	s.mu.Lock()
@@ -72,6 +83,30 @@ func (s *Stdout) add(raw string) {
 	line := strings.TrimSuffix(raw, "\n")
 	s.bytes += int64(len(line)) + 1
 	switch {
+	case strings.HasPrefix(line, "DSDV "):
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			s.noteOdd(line)
+			return
+		}
+		s.routes[f[1]] = f[2]
+	case strings.HasPrefix(line, "PRIVATE "):
+		// PRIVATE origin <name> hop-limit <n> contents <text>
+		f := strings.SplitN(line, " ", 7)
+		if len(f) < 6 || f[1] != "origin" || f[3] != "hop-limit" || f[5] != "contents" {
+			s.noteOdd(line)
+			return
+		}
+		hop, err := strconv.ParseUint(f[4], 10, 32)
+		if err != nil {
+			s.noteOdd(line)
+			return
+		}
+		p := PrivateLine{Origin: f[2], HopLimit: hop}
+		if len(f) == 7 {
+			p.Text = f[6]
+		}
+		s.privates = append(s.privates, p)
 	case strings.HasPrefix(line, "CLIENT MESSAGE "):
 		s.texts[strings.TrimPrefix(line, "CLIENT MESSAGE ")] = true
 		s.chat++
@@ -154,6 +189,25 @@ func (s *Stdout) Rumors() map[RumorKey]int {
 		m[k] = r.times
 	}
 	return m
+}
+
+// Routes returns, for each origin a DSDV line named, the next hop the last
+// such line gave.
+func (s *Stdout) Routes() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[string]string, len(s.routes))
+	for o, hop := range s.routes {
+		m[o] = hop
+	}
+	return m
+}
+
+// Privates returns the PRIVATE lines printed, in order.
+func (s *Stdout) Privates() []PrivateLine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]PrivateLine(nil), s.privates...)
 }
 
 // Bytes is how many bytes were printed.

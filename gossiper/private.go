@@ -1,0 +1,125 @@
+package gossiper
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// ErrNoRoute is what SendPrivate returns for a destination this node has
+// no next hop for: it has not taken a rumor of that origin yet.
+var ErrNoRoute = errors.New("no route")
+
+// maxPrivateKept caps the private messages a node keeps for its user, sent
+// and received; past it the oldest is forgotten (a stored one stays on disk).
+const maxPrivateKept = 10000
+
+// PrivateEntry is one private message this node sent or received.
+type PrivateEntry struct {
+	Origin      string
+	Destination string
+	Text        string
+	// HopLimit is the limit it arrived with, or left with when sent.
+	HopLimit uint32
+	// Sent says this node sent it; else it received it.
+	Sent bool
+	At   time.Time
+}
+
+// With is the other party of the conversation the message belongs to.
+func (e PrivateEntry) With() string {
+	if e.Sent {
+		return e.Destination
+	}
+	return e.Origin
+}
+
+// SendPrivate sends text to the node named dest, through the next hop
+// towards it. Private messages are not acknowledged or resent: one lost on
+// the way is lost.
+func (c *Core) SendPrivate(dest, text string, now time.Time) (Output, error) {
+	if err := messages.ValidateText(text); err != nil {
+		return Output{}, err
+	}
+	if err := messages.ValidateName(dest); err != nil {
+		return Output{}, fmt.Errorf("destination: %w", err)
+	}
+	if dest == c.name {
+		return Output{}, fmt.Errorf("%q is this node's own name", dest)
+	}
+	hop, ok := c.routes[dest]
+	if !ok {
+		c.drop("no-route")
+		return Output{}, fmt.Errorf("%w to %q: this node has not heard from it yet", ErrNoRoute, dest)
+	}
+	pm := &messages.PrivateMessage{Origin: c.name, Text: text, Destination: dest, HopLimit: messages.DefaultHopLimit}
+	c.stats.PrivateSent++
+	c.keepPrivate(PrivateEntry{Origin: c.name, Destination: dest, Text: text, HopLimit: pm.HopLimit, Sent: true, At: now})
+	c.send(hop, &messages.GossipPacket{Private: pm})
+	return c.take(), nil
+}
+
+// onPrivate delivers a private message for this node, or forwards it one
+// hop closer to its destination.
+func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time) {
+	if err := messages.ValidatePrivate(pm); err != nil {
+		c.drop("bad-private")
+		return
+	}
+	c.learn(from)
+	if pm.Destination == c.name {
+		c.stats.PrivateDelivered++
+		c.print(fmt.Sprintf("PRIVATE origin %s hop-limit %d contents %s", printable(pm.Origin), pm.HopLimit, printable(pm.Text)))
+		c.keepPrivate(PrivateEntry{Origin: pm.Origin, Destination: pm.Destination, Text: pm.Text, HopLimit: pm.HopLimit, At: now})
+		return
+	}
+	if pm.HopLimit <= 1 {
+		c.drop("hop-limit")
+		return
+	}
+	hop, ok := c.routes[pm.Destination]
+	if !ok {
+		c.drop("no-route")
+		return
+	}
+	fwd := *pm
+	fwd.HopLimit--
+	c.stats.PrivateForwarded++
+	c.send(hop, &messages.GossipPacket{Private: &fwd})
+}
+
+func (c *Core) keepPrivate(e PrivateEntry) {
+	if len(c.privates) >= maxPrivateKept {
+		c.privates = append(c.privates[:0], c.privates[1:]...)
+		c.privateBase++
+	}
+	c.privates = append(c.privates, e)
+	c.out.Private = append(c.out.Private, e)
+}
+
+// Privates returns the private messages kept, oldest first.
+func (c *Core) Privates() []PrivateEntry { return append([]PrivateEntry(nil), c.privates...) }
+
+// PrivatesSince returns the private messages after the first n ever kept
+// (counting those forgotten), and the count to ask from next time.
+func (c *Core) PrivatesSince(n int) ([]PrivateEntry, int) {
+	total := c.privateBase + len(c.privates)
+	if n < c.privateBase {
+		n = c.privateBase
+	}
+	if n > total {
+		n = total
+	}
+	return append([]PrivateEntry(nil), c.privates[n-c.privateBase:]...), total
+}
+
+// RestorePrivate brings back private messages an earlier run stored,
+// oldest first.
+func (c *Core) RestorePrivate(entries []PrivateEntry) {
+	for _, e := range entries {
+		c.keepPrivate(e)
+	}
+	c.out = Output{}
+}

@@ -1,0 +1,48 @@
+package gossiper
+
+import (
+	"sort"
+	"time"
+)
+
+// Route is the next hop towards an origin: the peer from which this node
+// last took a new rumor of that origin.
+type Route struct {
+	Origin  string
+	NextHop string
+}
+
+// noteRoute learns, from a new rumor of origin taken from the peer at from,
+// that from is the next hop towards origin. Only a rumor accepted as its
+// origin's next one gets here, so the rumor's ID is the route's sequence
+// number, as in DSDV: an older or duplicate rumor never changes a route.
+// The table has one entry per origin kept, so it is bounded like them.
+func (c *Core) noteRoute(origin, from string) {
+	if origin == c.name || from == c.cfg.Addr || c.routes[origin] == from {
+		return
+	}
+	c.routes[origin] = from
+	c.print("DSDV " + printable(origin) + " " + from)
+}
+
+// Routes returns the routing table, by origin.
+func (c *Core) Routes() []Route {
+	rs := make([]Route, 0, len(c.routes))
+	for o, hop := range c.routes {
+		rs = append(rs, Route{Origin: o, NextHop: hop})
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Origin < rs[j].Origin })
+	return rs
+}
+
+// RouteRumor sends a route rumor: an empty rumor of this node's origin, so
+// that every node learns a next hop towards it even when nobody chats.
+// While the node waits for its own old messages (see recovery.go) it sends
+// none: the next period will.
+func (c *Core) RouteRumor(now time.Time) Output {
+	if c.cfg.Simple || (c.claim != nil && c.claim.origin == c.name) {
+		return Output{}
+	}
+	c.number(c.name, "", now)
+	return c.take()
+}
