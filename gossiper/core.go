@@ -43,9 +43,10 @@ type Core struct {
 	// routes is the next hop towards each origin (routing.go); privates
 	// are the private messages kept for the user, after privateBase
 	// forgotten ones (private.go).
-	routes      map[string]string
-	privates    []PrivateEntry
-	privateBase int
+	routes       map[string]string
+	privates     []PrivateEntry
+	privateBase  int
+	privateBytes int
 
 	// flippedAt is when the coin last sent a rumor to each peer; holders
 	// are the peers known to hold recent rumors. Both steer the coin.

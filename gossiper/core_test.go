@@ -157,3 +157,21 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 		t.Fatalf("a second later %d datagrams sent, want %d", len(out.Sends), len(peers))
 	}
 }
+
+// Private messages from anyone are kept for the user within a count and a
+// byte budget; the oldest go first.
+func TestPrivateMessagesKeptAreBounded(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	text := strings.Repeat("x", 60000)
+	for i := range 1000 {
+		pm := &messages.PrivateMessage{Origin: fmt.Sprintf("o%d", i), Text: text, Destination: c.Name(), HopLimit: 10}
+		receive(c, p1, &messages.GossipPacket{Private: pm}, t0)
+	}
+	kept, next := c.PrivatesSince(0)
+	if bytes := len(kept) * len(text); bytes > maxPrivateBytes || len(kept) == 0 || next != 1000 {
+		t.Fatalf("kept %d messages (%d bytes), next %d", len(kept), bytes, next)
+	}
+	if last := kept[len(kept)-1].Origin; last != "o999" {
+		t.Fatalf("newest kept is from %s, want o999", last)
+	}
+}

@@ -12,9 +12,15 @@ import (
 // no next hop for: it has not taken a rumor of that origin yet.
 var ErrNoRoute = errors.New("no route")
 
-// maxPrivateKept caps the private messages a node keeps for its user, sent
-// and received; past it the oldest is forgotten (a stored one stays on disk).
-const maxPrivateKept = 10000
+// maxPrivateKept and maxPrivateBytes cap the private messages a node keeps
+// for its user, sent and received, and the bytes of their texts: anyone can
+// send a node private messages. Past either, the oldest eighth is forgotten
+// at once, so the cost of forgetting is spread over many messages (a stored
+// one stays on disk).
+const (
+	maxPrivateKept  = 10000
+	maxPrivateBytes = 8 << 20
+)
 
 // PrivateEntry is one private message this node sent or received.
 type PrivateEntry struct {
@@ -91,11 +97,16 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 }
 
 func (c *Core) keepPrivate(e PrivateEntry) {
-	if len(c.privates) >= maxPrivateKept {
-		c.privates = append(c.privates[:0], c.privates[1:]...)
-		c.privateBase++
-	}
 	c.privates = append(c.privates, e)
+	c.privateBytes += len(e.Text)
+	if len(c.privates) > maxPrivateKept || c.privateBytes > maxPrivateBytes {
+		n := max(len(c.privates)/8, 1)
+		for _, old := range c.privates[:n] {
+			c.privateBytes -= len(old.Text)
+		}
+		c.privates = append(c.privates[:0], c.privates[n:]...)
+		c.privateBase += n
+	}
 	c.out.Private = append(c.out.Private, e)
 }
 
