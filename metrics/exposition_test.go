@@ -236,6 +236,10 @@ func TestPageParsesLineByLine(t *testing.T) {
 		`peerster_packets_dropped_total{reason="rate-limited"}`: 9,
 		`peerster_packets_dropped_total{reason="undecodable"}`:  4,
 		"peerster_peers":                                        2,
+		"peerster_routes":                                       3,
+		`peerster_private_messages_total{event="sent"}`:         0,
+		`peerster_private_messages_total{event="forwarded"}`:    0,
+		`peerster_private_messages_total{event="delivered"}`:    0,
 		`go_info{version="` + runtime.Version() + `"}`:          1,
 		"go_sched_gomaxprocs_threads":                           float64(runtime.GOMAXPROCS(0)),
 	} {
@@ -266,7 +270,8 @@ func TestPageParsesLineByLine(t *testing.T) {
 	}
 	for name, typ := range map[string]string{
 		"peerster_packets_received_total": "counter", "peerster_packets_dropped_total": "counter",
-		"peerster_peers": "gauge", "peerster_uptime_seconds": "gauge", "go_gc_duration_seconds": "summary",
+		"peerster_peers": "gauge", "peerster_routes": "gauge", "peerster_private_messages_total": "counter",
+		"peerster_uptime_seconds": "gauge", "go_gc_duration_seconds": "summary",
 		"go_goroutines": "gauge", "go_memstats_alloc_bytes_total": "counter",
 	} {
 		if p.types[name] != typ {

@@ -21,6 +21,7 @@ import (
 type Source interface {
 	Stats() gossiper.Stats
 	Peers() []string
+	Routes() []gossiper.Route
 }
 
 // Handler serves src's counters, and the Go runtime's and the process's,
@@ -47,6 +48,14 @@ func writeNode(e *exposition, src Source, start time.Time) {
 	e.counter("peerster_rumors_accepted_total", "Rumors added to the history.", float64(s.Accepted))
 	e.counter("peerster_rumors_duplicate_total", "Rumors received that were held already.", float64(s.Duplicates))
 	e.counter("peerster_rumors_out_of_order_total", "Rumors received ahead of a gap, not stored.", float64(s.OutOfOrder))
+	// One family with every event, zeros included, so that a rate can be
+	// taken from the first scrape on; per node the three never count the
+	// same message twice.
+	const private = "peerster_private_messages_total"
+	e.family(private, counterType, "Private messages this node sent, forwarded towards their destination, and took as their destination.")
+	e.sample(private, float64(s.PrivateSent), "event", "sent")
+	e.sample(private, float64(s.PrivateForwarded), "event", "forwarded")
+	e.sample(private, float64(s.PrivateDelivered), "event", "delivered")
 	// A reason appears once the node has dropped something for it.
 	if len(s.Dropped) > 0 {
 		const dropped = "peerster_packets_dropped_total"
@@ -61,5 +70,6 @@ func writeNode(e *exposition, src Source, start time.Time) {
 		}
 	}
 	e.gauge("peerster_peers", "Known peers.", float64(len(src.Peers())))
+	e.gauge("peerster_routes", "Origins this node has a next hop towards.", float64(len(src.Routes())))
 	e.gauge("peerster_uptime_seconds", "Seconds since the node started.", time.Since(start).Seconds())
 }
