@@ -530,6 +530,8 @@ func TestEvents(t *testing.T) {
 		{"", "id", `{"name":"A"}`},
 		{"", "node", `[]`},
 		{"1", "message", `[{"origin":"B","id":1,"text":"one","received":"2024-05-01T12:00:00Z","own":false}]`},
+		{"", "routes", `[]`},
+		{"", "private", `[]`},
 	}
 	for _, w := range want {
 		if got := nextEvent(t, ch); got != w {
@@ -573,7 +575,7 @@ func TestEventsSeeUnsignalledChanges(t *testing.T) {
 	f := newFakeNode("A")
 	s := startPage(t, f)
 	ch := openEvents(t, s, "")
-	for range 3 {
+	for range 5 {
 		nextEvent(t, ch)
 	}
 	f.mu.Lock()

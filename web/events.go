@@ -24,13 +24,19 @@ const (
 //	event: node     data: ["127.0.0.1:5001"]     at start and on each change
 //	event: message  data: [{...}, ...]           the messages not sent yet
 //	event: reset    data: {}                     forget the messages shown
+//	event: routes   data: [{"origin":"B",...}]   at start and on each change
+//	event: private  data: [{...}, ...]           private messages, see below
 //
 // A message event's id is the number of messages sent so far, so a browser
 // that reconnects (it sends that id as Last-Event-ID) gets only the rest.
+// Private events carry no id, which would take the place of the messages'
+// one: the first of each stream holds every private message kept and
+// replaces what the browser holds, the next ones only the new messages.
+// Private conversations are short next to the chat log, so sending them
+// again on a reconnect costs little.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", "GET")
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use GET")
+		getOnly(w)
 		return
 	}
 	sent, ok := lastEventID(w, r)
@@ -79,7 +85,9 @@ type stream struct {
 	rc        *http.ResponseController
 	name      string
 	peers     []string
+	routes    []route
 	sent      int  // messages sent, the id of the last message event
+	privates  int  // the count of private messages to ask from next
 	first     bool // nothing sent yet: every event goes out
 	lastWrite time.Time
 }
@@ -122,6 +130,16 @@ func (s *stream) update() bool {
 	if entries := node.LogSince(s.sent); s.first || len(entries) > 0 {
 		s.sent += len(entries)
 		writeEvent(s.w, "message", strconv.Itoa(s.sent), s.h.messages(entries))
+		wrote = true
+	}
+	if rs := routesOf(node.Routes()); s.first || !slices.Equal(rs, s.routes) {
+		s.routes = rs
+		writeEvent(s.w, "routes", "", rs)
+		wrote = true
+	}
+	if entries, next := node.PrivatesSince(s.privates); s.first || len(entries) > 0 {
+		s.privates = next
+		writeEvent(s.w, "private", "", privateMessages(entries))
 		wrote = true
 	}
 	s.first = false

@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,12 +23,15 @@ type fakeNode struct {
 	name    string
 	peers   []string
 	log     []gossiper.Entry
-	postErr error // what Post returns, such as gossiper.ErrClosed
+	postErr error // what Post and SendPrivate return, such as gossiper.ErrClosed
 	changed chan struct{}
+
+	routes   map[string]string // origin -> next hop
+	privates []gossiper.PrivateEntry
 }
 
 func newFakeNode(name string) *fakeNode {
-	return &fakeNode{name: name, changed: make(chan struct{})}
+	return &fakeNode{name: name, changed: make(chan struct{}), routes: map[string]string{}}
 }
 
 func (f *fakeNode) notifyLocked() {
@@ -108,6 +113,66 @@ func (f *fakeNode) SetName(name string) error {
 	return nil
 }
 
+// SendPrivate checks what the real node's Core checks, in the same order.
+func (f *fakeNode) SendPrivate(dest, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.postErr != nil {
+		return f.postErr
+	}
+	if err := messages.ValidateText(text); err != nil {
+		return err
+	}
+	if err := messages.ValidateName(dest); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	if dest == f.name {
+		return fmt.Errorf("%q is this node's own name", dest)
+	}
+	if _, ok := f.routes[dest]; !ok {
+		return fmt.Errorf("%w to %q: this node has not heard from it yet", gossiper.ErrNoRoute, dest)
+	}
+	f.privates = append(f.privates, gossiper.PrivateEntry{Origin: f.name, Destination: dest, Text: text,
+		HopLimit: messages.DefaultHopLimit, Sent: true, At: time.Date(2024, 5, 1, 12, 1, 0, 0, time.UTC)})
+	f.notifyLocked()
+	return nil
+}
+
+// addRoute sets the next hop towards origin, as a new rumor of it would.
+func (f *fakeNode) addRoute(origin, hop string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes[origin] = hop
+	f.notifyLocked()
+}
+
+// receivePrivate adds a private message for this node from origin.
+func (f *fakeNode) receivePrivate(origin, text string, hopLimit uint32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.privates = append(f.privates, gossiper.PrivateEntry{Origin: origin, Destination: f.name, Text: text,
+		HopLimit: hopLimit, At: time.Date(2024, 5, 1, 12, 2, 0, 0, time.UTC)})
+	f.notifyLocked()
+}
+
+func (f *fakeNode) Routes() []gossiper.Route {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rs := make([]gossiper.Route, 0, len(f.routes))
+	for o, hop := range f.routes {
+		rs = append(rs, gossiper.Route{Origin: o, NextHop: hop})
+	}
+	slices.SortFunc(rs, func(a, b gossiper.Route) int { return strings.Compare(a.Origin, b.Origin) })
+	return rs
+}
+
+func (f *fakeNode) PrivatesSince(k int) ([]gossiper.PrivateEntry, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k = min(max(k, 0), len(f.privates))
+	return append([]gossiper.PrivateEntry(nil), f.privates[k:]...), len(f.privates)
+}
+
 func (f *fakeNode) Changed() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -140,6 +205,24 @@ func runNode(t *testing.T, tr gossiper.Transport, name string, peers ...string) 
 	cfg := gossiper.DefaultConfig()
 	cfg.Name = name
 	cfg.Peers = peers
+	return runConfig(t, tr, cfg)
+}
+
+// runRouted is runNode for a node that sends a route rumor at start (as with
+// -rtimer), so that every node learns a route to it without a chat message.
+func runRouted(t *testing.T, tr gossiper.Transport, name string, peers ...string) (*gossiper.Node, *testkit.SyncBuffer) {
+	t.Helper()
+	cfg := gossiper.DefaultConfig()
+	cfg.Name = name
+	cfg.Peers = peers
+	cfg.RouteInterval = time.Minute
+	return runConfig(t, tr, cfg)
+}
+
+// runConfig runs a gossiper configured by cfg over tr until the test ends.
+func runConfig(t *testing.T, tr gossiper.Transport, cfg gossiper.Config) (*gossiper.Node, *testkit.SyncBuffer) {
+	t.Helper()
+	name := cfg.Name
 	stdout := &testkit.SyncBuffer{}
 	node := gossiper.NewNode(cfg, tr, stdout, testLogger(t, slog.LevelInfo).With("node", name))
 	ctx, cancel := context.WithCancel(context.Background())

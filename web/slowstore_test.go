@@ -89,6 +89,8 @@ func TestPageDoesNotWaitForTheDisk(t *testing.T) {
 		"GET /node":              getOK("/node"),
 		"GET /message":           getOK("/message"),
 		"GET /id":                getOK("/id"),
+		"GET /routes":            getOK("/routes"),
+		"GET /private":           getOK("/private"),
 		"first event of /events": func() error { return firstEvent(h) },
 	})
 	for range 2 {

@@ -1,10 +1,12 @@
 // Package web serves a Peerster node's chat page and its JSON API.
 //
-// The API has three resources, each read with GET and changed with POST:
-// /message (the chat log; post a text to send it), /node (the peers; post an
-// address to add one) and /id (the node's name; post a new one). /events
-// streams the same state to the page as Server-Sent Events. The README documents
-// the shapes with an example request for each.
+// The API has four resources read with GET and changed with POST: /message
+// (the chat log; post a text to send it), /node (the peers; post an address
+// to add one), /id (the node's name; post a new one) and /private (the
+// private conversations; post a destination and a text to send one). GET
+// /routes reads the routing table: the names this node can send privately
+// to. /events streams the same state to the page as Server-Sent Events. The
+// README documents the shapes with an example request for each.
 //
 // The page is reachable by every web site its user visits, so the handler
 // refuses requests whose Host is not the page's own address (DNS rebinding),
@@ -41,8 +43,18 @@ type Node interface {
 	Name() string
 	// SetName changes Name.
 	SetName(name string) error
-	// Changed returns a channel closed at the next change of log, peers or
-	// name.
+	// SendPrivate sends text to the node named dest. Its error wraps
+	// gossiper.ErrNoRoute when no next hop towards dest is known, is
+	// gossiper.ErrClosed once the node is closed, and otherwise says what
+	// is wrong with dest or text.
+	SendPrivate(dest, text string) error
+	// Routes returns the next hop towards each origin, by origin.
+	Routes() []gossiper.Route
+	// PrivatesSince returns the private messages after the first k ever
+	// kept, and the count to ask from next time.
+	PrivatesSince(k int) ([]gossiper.PrivateEntry, int)
+	// Changed returns a channel closed at the next change of log, peers,
+	// name, routes or private messages.
 	Changed() <-chan struct{}
 }
 
@@ -89,6 +101,8 @@ func NewHandler(node Node, opts Options) http.Handler {
 	h.mux.HandleFunc("/message", h.message)
 	h.mux.HandleFunc("/node", h.nodes)
 	h.mux.HandleFunc("/id", h.id)
+	h.mux.HandleFunc("/routes", h.routes)
+	h.mux.HandleFunc("/private", h.private)
 	h.mux.HandleFunc("/events", h.events)
 	if opts.Metrics != nil {
 		h.mux.Handle("GET /metrics", opts.Metrics)
