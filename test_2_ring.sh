@@ -174,6 +174,8 @@ rumor_kinds=(
 	"STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
 	"FLIPPED COIN sending rumor to $addr_any"
 	"IN SYNC WITH $addr_any"
+	# The routing note's line: a new rumor sets a next hop.
+	"DSDV [^ ]+ $addr_any"
 )
 
 for ((i = 0; i < N; i++)); do
@@ -199,7 +201,7 @@ for ((i = 0; i < N; i++)); do
 	done
 
 	# The whole stdout, up to the node's exit, holds only the handout's lines.
-	expect_only_kinds "$i" "the handout's kinds" "${rumor_kinds[@]}"
+	expect_only_kinds "$i" "the handout's kinds or DSDV" "${rumor_kinds[@]}"
 	expect_only_neighbours "$i"
 	lines=$(wc -l <"$(snap_file "$i")")
 	if ((lines <= MAX_LINES)); then
