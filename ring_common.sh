@@ -65,8 +65,10 @@ fi
 export LC_ALL=C
 
 readonly IP=127.0.0.1
-readonly GOSSIP_BASE=5000
-readonly UI_BASE=12345
+# The graders' ports. RING_GOSSIP_BASE and RING_UI_BASE move them, to run a
+# ring script next to something else that holds them.
+readonly GOSSIP_BASE=${RING_GOSSIP_BASE:-5000}
+readonly UI_BASE=${RING_UI_BASE:-12345}
 readonly NAMES=(A B C D E F G H I J)
 readonly N=${#NAMES[@]}
 readonly STOP_TIMEOUT=3 # seconds for a node to exit after SIGTERM
