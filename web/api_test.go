@@ -369,6 +369,8 @@ func TestPageIsServedWithSecurityHeaders(t *testing.T) {
 	for _, tc := range []struct{ path, ctype, contains string }{
 		{"/", "text/html; charset=utf-8", `id="chat-box"`},
 		{"/app.js", "text/javascript; charset=utf-8", "textContent"},
+		{"/common.js", "text/javascript; charset=utf-8", "textContent"},
+		{"/private.js", "text/javascript; charset=utf-8", "textContent"},
 		{"/style.css", "text/css; charset=utf-8", ".msg"},
 		{"/favicon.svg", "image/svg+xml", "<svg"},
 	} {

@@ -1,10 +1,11 @@
 // The Peerster chat page. It follows the node through /events (Server-Sent
 // Events) and changes it through the JSON API. Text from the network is only
-// ever put into the page with textContent, never parsed as HTML.
-"use strict";
+// ever put into the page with textContent, never parsed as HTML. The private
+// conversations are in private.js.
+import { $, busy, messageBox, post, sentOff, showError, span, timeOf } from "./common.js";
+import { privatePanel } from "./private.js";
 
 (() => {
-  const $ = (id) => document.getElementById(id);
   const el = {
     conn: $("conn"),
     scroller: $("scroller"),
@@ -37,8 +38,7 @@
   // other clients do not move the reader.
   let sentHere = false;
 
-  const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const privates = privatePanel();
 
   function atBottom() {
     const s = el.scroller;
@@ -56,28 +56,11 @@
     li.className = m.own ? "msg own" : "msg";
     const meta = document.createElement("div");
     meta.className = "meta";
-    const origin = document.createElement("span");
-    origin.className = "origin";
-    origin.textContent = m.origin;
-    meta.append(origin);
-    if (m.own) {
-      const you = document.createElement("span");
-      you.className = "you";
-      you.textContent = "you";
-      meta.append(you);
-    }
-    const seq = document.createElement("span");
-    seq.className = "seq";
-    seq.textContent = "#" + m.id;
-    meta.append(seq);
-    const received = new Date(m.received);
-    if (!Number.isNaN(received.getTime())) {
-      const time = document.createElement("time");
-      time.dateTime = m.received;
-      time.title = dateFormat.format(received);
-      time.textContent = timeFormat.format(received);
-      meta.append(time);
-    }
+    meta.append(span("origin", m.origin));
+    if (m.own) meta.append(span("you", "you"));
+    meta.append(span("seq", "#" + m.id));
+    const time = timeOf(m.received);
+    if (time) meta.append(time);
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = m.text;
@@ -155,51 +138,18 @@
       el.messages.setAttribute("aria-live", "polite");
     });
     on("reset", clearMessages);
-    source.addEventListener("open", () => setConn("live", "live"));
+    on("routes", privates.routes);
+    on("private", privates.messages);
+    source.addEventListener("open", () => {
+      // Each stream starts with every private message again.
+      privates.streamOpened();
+      setConn("live", "live");
+    });
     // The browser reconnects by itself, resuming after the last message.
     source.addEventListener("error", () => setConn("lost", "reconnecting…"));
   }
 
-  function showError(node, message) {
-    node.textContent = message;
-    node.hidden = !message;
-  }
-
-  // post sends body to the API and returns the decoded answer; it throws an
-  // Error that says what went wrong in words a user can act on.
-  async function post(path, body) {
-    let res;
-    try {
-      res = await fetch(path, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    } catch {
-      throw new Error("Cannot reach the node. Is it still running?");
-    }
-    let data = null;
-    try {
-      data = await res.json();
-    } catch {
-      // Leave data null: the status says enough.
-    }
-    if (!res.ok) {
-      throw new Error((data && data.error) || "The node answered " + res.status + ".");
-    }
-    return data;
-  }
-
-  // busy disables a form's button while its request is out, so a double
-  // press does not send twice, and re-enables it whatever happens.
-  async function busy(button, fn) {
-    button.disabled = true;
-    try {
-      await fn();
-    } finally {
-      button.disabled = false;
-    }
-  }
+  const autosize = messageBox(el.text, el.sendForm);
 
   el.sendForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -210,9 +160,7 @@
         await post("message", { text });
         sentHere = true;
         scrollToBottom();
-        // Keep anything typed while the message was on its way.
-        const now = el.text.value;
-        el.text.value = now.startsWith(text) ? now.slice(text.length) : now;
+        el.text.value = sentOff(el.text.value, text);
         autosize();
         showError(el.sendError, "");
       } catch (err) {
@@ -220,20 +168,6 @@
       }
     });
   });
-
-  el.text.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
-      ev.preventDefault();
-      el.sendForm.requestSubmit();
-    }
-  });
-
-  // The box grows with its text up to a few lines, then scrolls.
-  function autosize() {
-    el.text.style.height = "auto";
-    el.text.style.height = Math.min(el.text.scrollHeight, 160) + "px";
-  }
-  el.text.addEventListener("input", autosize);
 
   // oneFieldForm makes a form of one input post the input's trimmed value as
   // {[field]: value} to path, pass the answer to done and clear the input.

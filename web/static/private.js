@@ -1,0 +1,231 @@
+// Private conversations: the names this node can reach (its routing table)
+// and one conversation at a time, beside the chat. A private message goes
+// hop by hop to one node and nothing confirms its arrival, so the page says
+// a message was sent, never that it was delivered.
+import { $, busy, messageBox, post, sentOff, showError, span, timeOf } from "./common.js";
+
+// The hop limit a private message starts with, here and in the other
+// Peerster implementations, from which a received one's hops are counted.
+const START_HOP_LIMIT = 10;
+// Within this many pixels of the bottom, new messages scroll into view.
+const FOLLOW_SLACK = 48;
+
+// privatePanel wires the Private box and the conversation, and returns the
+// handlers of the event stream's routes and private events.
+export function privatePanel() {
+  const el = {
+    layout: $("layout"),
+    people: $("people"),
+    peopleCount: $("people-count"),
+    noPeople: $("no-people"),
+    box: $("private-box"),
+    with: $("private-with"),
+    via: $("private-via"),
+    close: $("private-close"),
+    scroller: $("private-scroller"),
+    list: $("private-messages"),
+    empty: $("private-empty"),
+    emptyName: $("private-empty-name"),
+    form: $("private-form"),
+    text: $("private-text"),
+    send: $("private-send"),
+    error: $("private-error"),
+  };
+  const routes = new Map(); // name -> next hop
+  const convs = new Map(); // name -> its messages, oldest first
+  const unread = new Map(); // name -> messages received while closed
+  const drafts = new Map(); // name -> what was typed and not sent
+  let current = null; // the name whose conversation is open
+  let fresh = true; // the next private event holds every message
+  let sentHere = false;
+  const autosize = messageBox(el.text, el.form);
+
+  function atBottom() {
+    const s = el.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight <= FOLLOW_SLACK;
+  }
+
+  function scrollDown() {
+    el.scroller.scrollTop = el.scroller.scrollHeight;
+  }
+
+  function bubble(m) {
+    const li = document.createElement("li");
+    li.className = m.sent ? "msg own" : "msg";
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.append(span("origin", m.origin));
+    if (m.sent) {
+      meta.append(span("you", "you"));
+      const sent = span("seq", "sent");
+      sent.title = "Private messages have no delivery receipt: one lost on the way is lost.";
+      meta.append(sent);
+    } else {
+      const hops = START_HOP_LIMIT + 1 - m.hopLimit;
+      const h = span("seq", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
+      h.title = "Arrived with hop limit " + m.hopLimit;
+      meta.append(h);
+    }
+    const time = timeOf(m.time);
+    if (time) meta.append(time);
+    const text = document.createElement("p");
+    text.className = "text";
+    text.textContent = m.text;
+    li.append(meta, text);
+    return li;
+  }
+
+  function person(name) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "person";
+    b.dataset.name = name;
+    b.setAttribute("aria-pressed", String(name === current));
+    const hop = routes.get(name);
+    b.append(span("person-name", name), span("hop", hop === undefined ? "no route yet" : "via " + hop));
+    const n = unread.get(name) || 0;
+    if (n > 0) {
+      const badge = span("unread", String(n));
+      badge.title = n === 1 ? "1 unread message" : n + " unread messages";
+      b.append(badge);
+    }
+    b.addEventListener("click", () => open(name));
+    const li = document.createElement("li");
+    li.append(b);
+    return li;
+  }
+
+  function button(name) {
+    return [...el.people.querySelectorAll(".person")].find((b) => b.dataset.name === name);
+  }
+
+  // The list is short and holds no input, so it is redrawn whole; the
+  // focus stays on the name that had it. Names with a conversation but no
+  // route (as after a restart) stay, so their messages can still be read.
+  function renderPeople() {
+    const focused = el.people.contains(document.activeElement) ? document.activeElement.dataset.name : undefined;
+    const names = [...new Set([...routes.keys(), ...convs.keys()])].sort();
+    el.people.replaceChildren(...names.map(person));
+    el.peopleCount.textContent = "(" + names.length + ")";
+    el.noPeople.hidden = names.length > 0;
+    if (focused !== undefined) button(focused)?.focus();
+  }
+
+  function showVia() {
+    if (current === null) return;
+    const hop = routes.get(current);
+    el.via.textContent = hop === undefined ? "No route yet: you can write once this node hears from " + current + "." : "via " + hop;
+    el.via.classList.toggle("no-route", hop === undefined);
+  }
+
+  function renderConversation() {
+    const list = convs.get(current) || [];
+    el.list.replaceChildren(...list.map(bubble));
+    el.emptyName.textContent = current;
+    el.empty.hidden = list.length > 0;
+    scrollDown();
+  }
+
+  function open(name) {
+    if (current !== null) drafts.set(current, el.text.value);
+    current = name;
+    unread.delete(name);
+    el.with.textContent = name;
+    el.box.hidden = false;
+    el.layout.classList.add("with-private");
+    showVia();
+    showError(el.error, "");
+    el.text.value = drafts.get(name) || "";
+    autosize();
+    renderConversation();
+    renderPeople();
+    // On a phone the conversation is below the chat: bring it into view.
+    el.box.scrollIntoView({ block: "nearest" });
+    el.text.focus({ preventScroll: true });
+  }
+
+  function close() {
+    const was = current;
+    drafts.set(was, el.text.value);
+    current = null;
+    el.box.hidden = true;
+    el.layout.classList.remove("with-private");
+    renderPeople();
+    // Back to the name, so that a keyboard user is not lost.
+    button(was)?.focus();
+  }
+
+  // addMessages files messages under their conversations. The first event
+  // of a stream holds them all and replaces what the page holds; later
+  // ones hold only new messages.
+  function addMessages(list) {
+    const replace = fresh;
+    fresh = false;
+    if (replace) convs.clear();
+    const follow = atBottom();
+    const shown = [];
+    for (const m of list) {
+      if (!convs.has(m.with)) convs.set(m.with, []);
+      convs.get(m.with).push(m);
+      if (m.with === current) shown.push(m);
+      else if (!replace && !m.sent) unread.set(m.with, (unread.get(m.with) || 0) + 1);
+    }
+    renderPeople();
+    if (current === null) return;
+    if (replace) {
+      renderConversation();
+      return;
+    }
+    if (shown.length === 0) return;
+    el.list.append(...shown.map(bubble));
+    el.empty.hidden = true;
+    if (follow || (sentHere && shown.some((m) => m.sent))) {
+      sentHere = false;
+      scrollDown();
+    }
+  }
+
+  function setRoutes(list) {
+    routes.clear();
+    for (const r of list) routes.set(r.origin, r.nextHop);
+    renderPeople();
+    showVia();
+  }
+
+  el.form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const to = current;
+    const text = el.text.value;
+    if (to === null || text.trim() === "" || el.send.disabled) return;
+    busy(el.send, async () => {
+      try {
+        await post("private", { destination: to, text });
+        sentHere = true;
+        // The user may have opened another conversation meanwhile.
+        if (current === to) {
+          scrollDown();
+          el.text.value = sentOff(el.text.value, text);
+          autosize();
+          showError(el.error, "");
+        } else {
+          drafts.set(to, sentOff(drafts.get(to) || "", text));
+        }
+      } catch (err) {
+        if (current === to) showError(el.error, err.message);
+      }
+    });
+  });
+
+  el.close.addEventListener("click", close);
+  el.box.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && !ev.isComposing) close();
+  });
+
+  return {
+    routes: setRoutes,
+    messages: addMessages,
+    streamOpened: () => {
+      fresh = true;
+    },
+  };
+}
