@@ -20,7 +20,11 @@ import (
 	"github.com/peerster/Peerster/gossiper"
 )
 
-var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser test's screenshot to docs/screenshot.png")
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser tests' screenshots to docs/ (screenshot.png, private.png)")
+
+// docsScreenshots are the screenshots the README shows, which
+// -update-screenshot writes to docs/.
+var docsScreenshots = map[string]bool{"screenshot.png": true, "private.png": true}
 
 // wait bounds every wait on the page; the conditions normally hold within
 // a fraction of a second.
@@ -200,11 +204,19 @@ func (tb *tab) typeIn(sel, text string) {
 // that carries the text, so that a handler that prevents the default also
 // keeps the newline out. (kb.Enter sends the text in a separate char event
 // that no handler can stop, which no real keyboard does.)
-func pressEnter(sel string) chromedp.Action[chromedp.Void] {
+func pressEnter(sel string) chromedp.Action[chromedp.Void] { return enterKey(sel, 0) }
+
+// pressShiftEnter presses Shift+Enter in the element, as pressEnter does.
+func pressShiftEnter(sel string) chromedp.Action[chromedp.Void] {
+	const shift = 8 // the protocol's bit for Shift
+	return enterKey(sel, shift)
+}
+
+func enterKey(sel string, modifiers int64) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Focus(chromedp.CSS(sel)),
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			key := input.DispatchKeyEventParams{Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13}
+			key := input.DispatchKeyEventParams{Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Modifiers: modifiers}
 			down, up := key, key
 			down.Type, down.Text, down.UnmodifiedText = input.DispatchKeyEventTypeKeyDown, "\r", "\r"
 			up.Type = input.DispatchKeyEventTypeKeyUp
@@ -220,7 +232,9 @@ func pressEnter(sel string) chromedp.Action[chromedp.Void] {
 
 func (tb *tab) clear(sel string) {
 	tb.t.Helper()
-	tb.run("clear "+sel, chromedp.Evaluate[chromedp.Void](`document.querySelector(`+jsString(sel)+`).value = ""`))
+	// The input event is what a user's deleting would fire, and what makes
+	// a message box shrink back.
+	tb.run("clear "+sel, chromedp.Evaluate[chromedp.Void](`(el => { el.value = ""; el.dispatchEvent(new Event("input")); })(document.querySelector(`+jsString(sel)+`))`))
 }
 
 func (tb *tab) click(sel string) {
@@ -258,12 +272,12 @@ func (tb *tab) screenshot(file string) {
 		tb.t.Fatal(err)
 	}
 	tb.t.Logf("screenshot of %s's page: %s (set PEERSTER_ARTIFACTS to keep it)", tb.name, path)
-	if *updateScreenshot && file == "screenshot.png" {
+	if *updateScreenshot && docsScreenshots[file] {
 		docs := filepath.Join("..", "docs")
 		if err := os.MkdirAll(docs, 0o755); err != nil {
 			tb.t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(docs, "screenshot.png"), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(docs, file), png, 0o644); err != nil {
 			tb.t.Fatal(err)
 		}
 	}
