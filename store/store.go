@@ -1,15 +1,20 @@
 // Package store keeps a node's chat history on disk, so that it survives a
-// crash or a restart.
+// crash or a restart: the rumors it accepted, and the private messages it
+// sent or received (never those it only forwarded).
 //
-// The history only ever grows, one accepted rumor at a time, and is read
-// back whole at start, so it is kept as an append-only log: one file of
-// records, each framed by its length and a CRC-32C of its contents, fsync'ed
-// before the node acts on what it stored. The vector clock and the node's own
-// next ID follow from the entries, so nothing else is written.
+// The history only ever grows, one accepted rumor or private message at a
+// time, and is read back whole at start, so it is kept as an append-only log:
+// one file of records, each framed by its length and a CRC-32C of its
+// contents, fsync'ed before the node acts on what it stored. A record's first
+// byte says what it holds, a rumor or a private message, and both kinds share
+// the one file in the order they were written. The vector clock and the
+// node's own next ID follow from the rumors, so nothing else is written.
 //
 // A crash can leave a record half written at the end of the file. Open keeps
 // every record up to the first one that is torn or fails its checksum, saves
-// the bytes after it to a side file and cuts the log there.
+// the bytes after it to a side file and cuts the log there. A record of a
+// kind this version does not know counts as damaged too: an older binary
+// that meets a private record cuts the log there (and saves the rest aside).
 package store
 
 import (
@@ -42,16 +47,13 @@ const (
 	// a text of the sizes gossiper accepts, so anything longer is garbage
 	// and must not make Open allocate it.
 	maxRecord = 1 << 20
-	// kindEntry tags a record holding one gossiper.Entry; the tag leaves
-	// room for other kinds of record in later versions.
-	kindEntry = 1
 )
 
 // crcTable is made on first use: a node without -data never needs it, and
 // start-up stays short.
 var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
-// ErrClosed is returned by Append after Close.
+// ErrClosed is returned by Append and AppendPrivate after Close.
 var ErrClosed = errors.New("store is closed")
 
 // Log is an open history log. Its methods are safe for concurrent use.
@@ -61,12 +63,15 @@ type Log struct {
 	unlock func() error
 	size   int64 // end of the last complete record
 	broken error // set when a failed write could not be undone
+	// private holds the private messages load read, until TakePrivate.
+	private []gossiper.PrivateEntry
 }
 
 // Open opens the log in dir, creating dir and the log if they do not exist,
-// and returns the entries it holds, oldest first. A torn or corrupt tail is
-// cut off with a warning to logger (slog.Default() if nil). Only one process
-// may have a folder open at a time.
+// and returns the rumor entries it holds, oldest first; TakePrivate hands
+// over the private messages it holds. A torn or corrupt tail is cut off with
+// a warning to logger (slog.Default() if nil). Only one process may have a
+// folder open at a time.
 func Open(dir string, logger *slog.Logger) (*Log, []gossiper.Entry, error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -121,9 +126,13 @@ func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, err
 			break
 		}
 		if err == nil {
-			var e gossiper.Entry
-			if e, err = decodeEntry(payload); err == nil {
-				entries = append(entries, e)
+			var rec record
+			if rec, err = decodeRecord(payload); err == nil {
+				if rec.entry != nil {
+					entries = append(entries, *rec.entry)
+				} else {
+					l.private = append(l.private, *rec.private)
+				}
 				good += int64(headerSize + len(payload))
 				continue
 			}
@@ -135,7 +144,7 @@ func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, err
 		cut := fi.Size() - good
 		side, serr := l.saveTail(path, good)
 		logger.Warn("store: cutting damaged tail of history log",
-			"file", path, "kept_records", len(entries), "cut_bytes", cut, "saved_to", side, "reason", bad)
+			"file", path, "kept_records", len(entries)+len(l.private), "cut_bytes", cut, "saved_to", side, "reason", bad)
 		if serr != nil {
 			return nil, fmt.Errorf("saving damaged tail before cutting it: %w", serr)
 		}
@@ -227,18 +236,55 @@ func readRecord(r *bufio.Reader) ([]byte, error) {
 // Append writes entries to the log and returns once they are on disk. On
 // error none of them is kept.
 func (l *Log) Append(entries []gossiper.Entry) error {
-	if len(entries) == 0 {
-		return nil
-	}
 	var buf []byte
 	for _, e := range entries {
-		payload := encodeEntry(e)
-		if len(payload) > maxRecord {
-			return fmt.Errorf("append: entry %s/%d is %d bytes, more than %d", e.Origin, e.ID, len(payload), maxRecord)
+		var err error
+		if buf, err = frame(buf, encodeEntry(e)); err != nil {
+			return fmt.Errorf("append: entry %s/%d: %w", e.Origin, e.ID, err)
 		}
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
-		buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable()))
-		buf = append(buf, payload...)
+	}
+	return l.write(buf)
+}
+
+// AppendPrivate writes private messages to the log, after what is there,
+// and returns once they are on disk. On error none of them is kept.
+func (l *Log) AppendPrivate(entries []gossiper.PrivateEntry) error {
+	var buf []byte
+	for _, p := range entries {
+		var err error
+		if buf, err = frame(buf, encodePrivate(p)); err != nil {
+			return fmt.Errorf("append private: message from %s to %s: %w", p.Origin, p.Destination, err)
+		}
+	}
+	return l.write(buf)
+}
+
+// TakePrivate returns the private messages the log held when Open read it,
+// oldest first (not those appended since), and lets go of them: a second
+// call returns nil, so the log does not keep a copy of what the node keeps.
+func (l *Log) TakePrivate() []gossiper.PrivateEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := l.private
+	l.private = nil
+	return p
+}
+
+// frame appends payload to buf behind its length and checksum.
+func frame(buf, payload []byte) ([]byte, error) {
+	if len(payload) > maxRecord {
+		return buf, fmt.Errorf("%d bytes, more than %d", len(payload), maxRecord)
+	}
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(payload)))
+	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(payload, crcTable()))
+	return append(buf, payload...), nil
+}
+
+// write appends framed records to the file and syncs it; on error it takes
+// them back.
+func (l *Log) write(buf []byte) error {
+	if len(buf) == 0 {
+		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -285,55 +331,4 @@ func (l *Log) Close() error {
 	}
 	l.f = nil
 	return err
-}
-
-// The payload of an entry record:
-//
-//	kind      1 byte (kindEntry)
-//	ID        4 bytes, little endian
-//	received  8 bytes, Unix nanoseconds, little endian
-//	origin    uvarint length, bytes
-//	text      uvarint length, bytes
-func encodeEntry(e gossiper.Entry) []byte {
-	b := make([]byte, 0, 1+4+8+2*binary.MaxVarintLen64+len(e.Origin)+len(e.Text))
-	b = append(b, kindEntry)
-	b = binary.LittleEndian.AppendUint32(b, e.ID)
-	var ns int64
-	if !e.Received.IsZero() {
-		ns = e.Received.UnixNano()
-	}
-	b = binary.LittleEndian.AppendUint64(b, uint64(ns))
-	b = binary.AppendUvarint(b, uint64(len(e.Origin)))
-	b = append(b, e.Origin...)
-	b = binary.AppendUvarint(b, uint64(len(e.Text)))
-	b = append(b, e.Text...)
-	return b
-}
-
-func decodeEntry(b []byte) (gossiper.Entry, error) {
-	var e gossiper.Entry
-	if len(b) < 13 || b[0] != kindEntry {
-		return e, errors.New("not an entry record")
-	}
-	e.ID = binary.LittleEndian.Uint32(b[1:5])
-	if ns := int64(binary.LittleEndian.Uint64(b[5:13])); ns != 0 {
-		e.Received = time.Unix(0, ns)
-	}
-	rest := b[13:]
-	str := func() (string, bool) {
-		n, k := binary.Uvarint(rest)
-		if k <= 0 || n > uint64(len(rest)-k) {
-			return "", false
-		}
-		s := string(rest[k : k+int(n)])
-		rest = rest[k+int(n):]
-		return s, true
-	}
-	var ok1, ok2 bool
-	e.Origin, ok1 = str()
-	e.Text, ok2 = str()
-	if !ok1 || !ok2 || len(rest) != 0 {
-		return gossiper.Entry{}, errors.New("malformed entry record")
-	}
-	return e, nil
 }
