@@ -151,7 +151,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if history != nil {
 		node.SetStore(history)
 		skipped := node.Restore(recovered)
-		logger.Info("history restored", "dir", o.dataDir, "entries", len(recovered)-skipped, "skipped", skipped)
+		private := history.TakePrivate()
+		node.RestorePrivate(private)
+		logger.Info("history restored", "dir", o.dataDir, "entries", len(recovered)-skipped, "skipped", skipped,
+			"private", len(private))
 	}
 	startPage(ctx, o.guiAddr, node, logger)
 	go node.ServeClients(ctx, ui)
@@ -178,8 +181,8 @@ func listen(o *options) (*gossiper.UDPTransport, net.PacketConn, error) {
 	return tr, ui, nil
 }
 
-// openHistory opens the store in dir, if one is asked for, with the entries
-// an earlier run kept.
+// openHistory opens the store in dir, if one is asked for, with the rumor
+// entries an earlier run kept; its TakePrivate has the private messages.
 func openHistory(dir string, logger *slog.Logger) (*store.Log, []gossiper.Entry, error) {
 	if dir == "" {
 		return nil, nil, nil
