@@ -32,8 +32,8 @@ const (
 // Private events carry no id, which would take the place of the messages'
 // one: the first of each stream holds every private message kept and
 // replaces what the browser holds, the next ones only the new messages.
-// Private conversations are short next to the chat log, so sending them
-// again on a reconnect costs little.
+// The node keeps a bounded number of private messages (see the gossiper's
+// maxPrivateKept), so a reconnect sends at most that many again.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		getOnly(w)
