@@ -287,7 +287,7 @@ for m in "${!MSG_TEXTS[@]}"; do
 		want="PRIVATE line for $from's message with hop-limit $either_text"
 		want_re="^PRIVATE origin $from hop-limit ($either) contents $(re_escape "$text")$"
 	elif routes_moved "$dest"; then
-		echo "$TEST: $from to ${NAMES[$dest]}: path $path at ${ROUTES_AT}s ($hops hops), but routes to ${NAMES[$dest]} changed by check time; hop-limit $either_text expected (either way round)"
+		echo "$TEST: $from to ${NAMES[$dest]}: path $path at ${ROUTES_AT}s ($hops hop$( ((hops == 1)) || echo s)), but routes to ${NAMES[$dest]} changed by check time; hop-limit $either_text expected (either way round)"
 		want="PRIVATE line for $from's message with hop-limit $either_text"
 		want_re="^PRIVATE origin $from hop-limit ($either) contents $(re_escape "$text")$"
 	else
@@ -299,7 +299,7 @@ for m in "${!MSG_TEXTS[@]}"; do
 		fi
 		want="PRIVATE origin $from hop-limit $((HOP_LIMIT + 1 - hops)) contents $text"
 		want_re="^$(re_escape "$want")$"
-		echo "$TEST: $from to ${NAMES[$dest]}: path $path, $hops hops ($how): hop-limit $((HOP_LIMIT + 1 - hops)) expected"
+		echo "$TEST: $from to ${NAMES[$dest]}: path $path, $hops hop$( ((hops == 1)) || echo s) ($how): hop-limit $((HOP_LIMIT + 1 - hops)) expected"
 	fi
 	any="^PRIVATE origin [^ ]+ hop-limit [0-9]+ contents $(re_escape "$text")$"
 	for ((i = 0; i < N; i++)); do
