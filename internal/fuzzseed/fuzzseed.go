@@ -37,18 +37,24 @@ var Peers = []string{"127.0.0.1:5001", "127.0.0.1:5002", "127.0.0.1:5003"}
 // are unit tests of the gossiper instead.
 func Packets() map[string][]byte {
 	seeds := map[string][]byte{}
-	add := func(name string, p *messages.GossipPacket) {
+	add := adder(seeds)
+	addRumors(add)
+	addStatuses(add)
+	addOthers(add)
+	addBroken(seeds)
+	return seeds
+}
+
+// adder returns a function that stores a packet's wire bytes in seeds under
+// its name.
+func adder(seeds map[string][]byte) func(string, *messages.GossipPacket) {
+	return func(name string, p *messages.GossipPacket) {
 		b, err := p.Encode()
 		if err != nil {
 			panic(fmt.Sprintf("seed %s: %v", name, err))
 		}
 		seeds[name] = b
 	}
-	addRumors(add)
-	addStatuses(add)
-	addOthers(add)
-	addBroken(seeds)
-	return seeds
 }
 
 func addRumors(add func(string, *messages.GossipPacket)) {
@@ -142,13 +148,7 @@ func addBroken(seeds map[string][]byte) {
 // there and rewrites both corpora.
 func PrivatePackets() map[string][]byte {
 	seeds := map[string][]byte{}
-	add := func(name string, p *messages.GossipPacket) {
-		b, err := p.Encode()
-		if err != nil {
-			panic(fmt.Sprintf("seed %s: %v", name, err))
-		}
-		seeds[name] = b
-	}
+	add := adder(seeds)
 	const hops = messages.DefaultHopLimit
 	add("private-handout", Private("Alice", 0, "Hi", "Bob", hops))
 	add("private-for-self", Private("A", 0, "for you", "self", hops))
