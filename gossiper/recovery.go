@@ -32,9 +32,11 @@ type claim struct {
 	timerSeq   uint64
 }
 
+// heldPost is a post waiting for the open claim; it belongs to the claim's
+// origin, the node's name when it was posted.
 type heldPost struct {
-	origin, text string
-	at           time.Time
+	text string
+	at   time.Time
 }
 
 // noteClaim opens a claim, or raises an open one, that the network holds
@@ -60,7 +62,7 @@ func (c *Core) holdPost(text string, now time.Time) bool {
 	}
 	// The claim's timer is pending and fires no later than this post's
 	// deadline, which is after it.
-	c.held = append(c.held, heldPost{origin: c.name, text: text, at: now})
+	c.held = append(c.held, heldPost{text: text, at: now})
 	return true
 }
 
@@ -114,10 +116,13 @@ func (c *Core) recoverTimeout(t Timer, now time.Time) {
 // endClaim closes the open claim, if any, and numbers and sends the posts
 // that waited for it.
 func (c *Core) endClaim(now time.Time) {
-	held := c.held
+	if c.claim == nil {
+		return
+	}
+	origin, held := c.claim.origin, c.held
 	c.claim, c.held = nil, nil
 	for _, h := range held {
-		c.number(h.origin, h.text, now)
+		c.number(origin, h.text, now)
 	}
 }
 

@@ -18,7 +18,9 @@ type Route struct {
 // number, as in DSDV: an older or duplicate rumor never changes a route.
 // The table has one entry per origin kept, so it is bounded like them.
 func (c *Core) noteRoute(origin, from string) {
-	if origin == c.name || from == c.cfg.Addr || c.routes[origin] == from {
+	// A datagram from this node's own address never gets this far (see
+	// packet), so from is always another node.
+	if origin == c.name || c.routes[origin] == from {
 		return
 	}
 	c.routes[origin] = from
