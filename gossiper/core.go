@@ -181,7 +181,7 @@ func (c *Core) ClientDatagram(b []byte, now time.Time) (Output, error) {
 	}
 	var out Output
 	if m.Destination != "" {
-		out, err = c.SendPrivate(m.Destination, m.Text, now)
+		out, _, err = c.SendPrivate(m.Destination, m.Text, now)
 	} else {
 		out, _, err = c.Client(m.Text, now)
 	}

@@ -15,16 +15,18 @@ func (n *Node) RestorePrivate(entries []PrivateEntry) {
 	n.core.RestorePrivate(entries)
 }
 
-// SendPrivate sends text to the node named dest. It returns an error that
-// wraps ErrNoRoute when this node knows no next hop towards dest.
-func (n *Node) SendPrivate(dest, text string) error {
+// SendPrivate sends text to the node named dest and returns the message as
+// kept. Its error wraps ErrNoRoute when this node knows no next hop towards
+// dest.
+func (n *Node) SendPrivate(dest, text string) (PrivateEntry, error) {
+	var sent PrivateEntry
 	err := ErrClosed
 	n.do(func(c *Core) Output {
-		out, e := c.SendPrivate(dest, text, n.now())
-		err = e
+		out, e, serr := c.SendPrivate(dest, text, n.now())
+		sent, err = e, serr
 		return out
 	})
-	return err
+	return sent, err
 }
 
 // Routes returns the next hop towards each origin, by origin.
@@ -32,13 +34,6 @@ func (n *Node) Routes() []Route {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.core.Routes()
-}
-
-// Privates returns the private messages kept, oldest first.
-func (n *Node) Privates() []PrivateEntry {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.core.Privates()
 }
 
 // PrivatesSince returns the private messages after the first k ever kept,

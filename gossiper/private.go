@@ -43,28 +43,29 @@ func (e PrivateEntry) With() string {
 }
 
 // SendPrivate sends text to the node named dest, through the next hop
-// towards it. Private messages are not acknowledged or resent: one lost on
-// the way is lost.
-func (c *Core) SendPrivate(dest, text string, now time.Time) (Output, error) {
+// towards it, and returns the message as kept for the user. Private
+// messages are not acknowledged or resent: one lost on the way is lost.
+func (c *Core) SendPrivate(dest, text string, now time.Time) (Output, PrivateEntry, error) {
 	if err := messages.ValidateText(text); err != nil {
-		return Output{}, err
+		return Output{}, PrivateEntry{}, err
 	}
 	if err := messages.ValidateName(dest); err != nil {
-		return Output{}, fmt.Errorf("destination: %w", err)
+		return Output{}, PrivateEntry{}, fmt.Errorf("destination: %w", err)
 	}
 	if dest == c.name {
-		return Output{}, fmt.Errorf("%q is this node's own name", dest)
+		return Output{}, PrivateEntry{}, fmt.Errorf("%q is this node's own name", dest)
 	}
 	hop, ok := c.routes[dest]
 	if !ok {
 		c.drop("no-route")
-		return Output{}, fmt.Errorf("%w to %q: this node has not heard from it yet", ErrNoRoute, dest)
+		return Output{}, PrivateEntry{}, fmt.Errorf("%w to %q: this node has not heard from it yet", ErrNoRoute, dest)
 	}
 	pm := &messages.PrivateMessage{Origin: c.name, Text: text, Destination: dest, HopLimit: messages.DefaultHopLimit}
+	sent := PrivateEntry{Origin: c.name, Destination: dest, Text: text, HopLimit: pm.HopLimit, Sent: true, At: now}
 	c.stats.PrivateSent++
-	c.keepPrivate(PrivateEntry{Origin: c.name, Destination: dest, Text: text, HopLimit: pm.HopLimit, Sent: true, At: now})
+	c.keepPrivate(sent)
 	c.send(hop, &messages.GossipPacket{Private: pm})
-	return c.take(), nil
+	return c.take(), sent, nil
 }
 
 // onPrivate delivers a private message for this node, or forwards it one
@@ -109,9 +110,6 @@ func (c *Core) keepPrivate(e PrivateEntry) {
 	}
 	c.out.Private = append(c.out.Private, e)
 }
-
-// Privates returns the private messages kept, oldest first.
-func (c *Core) Privates() []PrivateEntry { return append([]PrivateEntry(nil), c.privates...) }
 
 // PrivatesSince returns the private messages after the first n ever kept
 // (counting those forgotten), and the count to ask from next time.

@@ -339,7 +339,7 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 		if len(args) != 2 {
 			return r, fmt.Errorf("private takes a destination and a text")
 		}
-		r.out, r.err = s.core.SendPrivate(args[0].s, args[1].s, s.now)
+		r.out, _, r.err = s.core.SendPrivate(args[0].s, args[1].s, s.now)
 	case "route":
 		if len(args) != 0 {
 			return r, fmt.Errorf("route takes no arguments")
@@ -437,7 +437,8 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 			lines = append(lines, "(empty)")
 		}
 	case "private":
-		for _, e := range s.core.Privates() {
+		kept, _ := s.core.PrivatesSince(0)
+		for _, e := range kept {
 			lines = append(lines, privateText(e))
 		}
 		if len(lines) == 0 {

@@ -80,10 +80,10 @@ func TestPrivateCountersOfRealNodes(t *testing.T) {
 	}
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	testkit.Eventually(t, 5*time.Second, "A never learned a route to C", func() bool { return len(a.Routes()) == 2 })
-	if err := a.SendPrivate("C", "psst"); err != nil {
+	if _, err := a.SendPrivate("C", "psst"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.SendPrivate("Z", "anyone?"); err == nil {
+	if _, err := a.SendPrivate("Z", "anyone?"); err == nil {
 		t.Fatal("a private message to an unknown name was sent")
 	}
 	testkit.Eventually(t, 5*time.Second, "C never got the private message", func() bool { return c.Stats().PrivateDelivered == 1 })

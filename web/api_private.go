@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"time"
 
@@ -113,9 +112,7 @@ func (h *handler) postPrivate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, missingPrivate(req)+`; send {"destination":"NAME","text":"..."}`)
 		return
 	}
-	dest, text := *req.Destination, *req.Text
-	_, before := h.node.PrivatesSince(math.MaxInt)
-	err := h.node.SendPrivate(dest, text)
+	sent, err := h.node.SendPrivate(*req.Destination, *req.Text)
 	switch {
 	case errors.Is(err, gossiper.ErrNoRoute):
 		// The request is well formed: the same one may succeed once the
@@ -130,7 +127,7 @@ func (h *handler) postPrivate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, h.sentPrivate(before, dest, text))
+	writeJSON(w, http.StatusOK, privateMessages([]gossiper.PrivateEntry{sent})[0])
 }
 
 func missingPrivate(req privateRequest) string {
@@ -141,23 +138,6 @@ func missingPrivate(req privateRequest) string {
 		return `missing "destination"`
 	}
 	return `missing "text"`
-}
-
-// sentPrivate finds the message just sent among those kept after the first
-// before, so that the answer carries the node's own origin and time even
-// if the name changed meanwhile.
-func (h *handler) sentPrivate(before int, dest, text string) privateMessage {
-	entries, _ := h.node.PrivatesSince(before)
-	for _, e := range entries {
-		if e.Sent && e.Destination == dest && e.Text == text {
-			return privateMessages([]gossiper.PrivateEntry{e})[0]
-		}
-	}
-	// Only reached if thousands of messages came in between and pushed it
-	// out of what the node keeps.
-	e := gossiper.PrivateEntry{Origin: h.node.Name(), Destination: dest, Text: text,
-		HopLimit: messages.DefaultHopLimit, Sent: true, At: time.Now()}
-	return privateMessages([]gossiper.PrivateEntry{e})[0]
 }
 
 func getOnly(w http.ResponseWriter) {

@@ -162,7 +162,7 @@ func privateEnterSends(t *testing.T, l *privateLine) {
 func privateDraftsSurvive(t *testing.T, l *privateLine) {
 	tabA := l.tabA
 	tabA.typeIn("#private-text", "half typed")
-	if err := l.c.SendPrivate("alice", "Hi Alice! Is it about Friday?"); err != nil {
+	if _, err := l.c.SendPrivate("alice", "Hi Alice! Is it about Friday?"); err != nil {
 		t.Fatal(err)
 	}
 	tabA.showsPrivate("carol", "Hi Alice! Is it about Friday?")
@@ -229,7 +229,7 @@ func privateNoRoute(t *testing.T, l *privateLine) {
 		}
 		return false
 	})
-	if err := d.SendPrivate("alice", "can you hear me?"); err != nil {
+	if _, err := d.SendPrivate("alice", "can you hear me?"); err != nil {
 		t.Fatal(err)
 	}
 	tabA.lists(dave, "no route yet")

@@ -114,28 +114,29 @@ func (f *fakeNode) SetName(name string) error {
 }
 
 // SendPrivate checks what the real node's Core checks, in the same order.
-func (f *fakeNode) SendPrivate(dest, text string) error {
+func (f *fakeNode) SendPrivate(dest, text string) (gossiper.PrivateEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.postErr != nil {
-		return f.postErr
+		return gossiper.PrivateEntry{}, f.postErr
 	}
 	if err := messages.ValidateText(text); err != nil {
-		return err
+		return gossiper.PrivateEntry{}, err
 	}
 	if err := messages.ValidateName(dest); err != nil {
-		return fmt.Errorf("destination: %w", err)
+		return gossiper.PrivateEntry{}, fmt.Errorf("destination: %w", err)
 	}
 	if dest == f.name {
-		return fmt.Errorf("%q is this node's own name", dest)
+		return gossiper.PrivateEntry{}, fmt.Errorf("%q is this node's own name", dest)
 	}
 	if _, ok := f.routes[dest]; !ok {
-		return fmt.Errorf("%w to %q: this node has not heard from it yet", gossiper.ErrNoRoute, dest)
+		return gossiper.PrivateEntry{}, fmt.Errorf("%w to %q: this node has not heard from it yet", gossiper.ErrNoRoute, dest)
 	}
-	f.privates = append(f.privates, gossiper.PrivateEntry{Origin: f.name, Destination: dest, Text: text,
-		HopLimit: messages.DefaultHopLimit, Sent: true, At: time.Date(2024, 5, 1, 12, 1, 0, 0, time.UTC)})
+	sent := gossiper.PrivateEntry{Origin: f.name, Destination: dest, Text: text,
+		HopLimit: messages.DefaultHopLimit, Sent: true, At: time.Date(2024, 5, 1, 12, 1, 0, 0, time.UTC)}
+	f.privates = append(f.privates, sent)
 	f.notifyLocked()
-	return nil
+	return sent, nil
 }
 
 // addRoute sets the next hop towards origin, as a new rumor of it would.

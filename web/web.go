@@ -43,11 +43,11 @@ type Node interface {
 	Name() string
 	// SetName changes Name.
 	SetName(name string) error
-	// SendPrivate sends text to the node named dest. Its error wraps
-	// gossiper.ErrNoRoute when no next hop towards dest is known, is
-	// gossiper.ErrClosed once the node is closed, and otherwise says what
-	// is wrong with dest or text.
-	SendPrivate(dest, text string) error
+	// SendPrivate sends text to the node named dest and returns the
+	// message as kept. Its error wraps gossiper.ErrNoRoute when no next
+	// hop towards dest is known, is gossiper.ErrClosed once the node is
+	// closed, and otherwise says what is wrong with dest or text.
+	SendPrivate(dest, text string) (gossiper.PrivateEntry, error)
 	// Routes returns the next hop towards each origin, by origin.
 	Routes() []gossiper.Route
 	// PrivatesSince returns the private messages after the first k ever
