@@ -2,7 +2,7 @@
 // Events) and changes it through the JSON API. Text from the network is only
 // ever put into the page with textContent, never parsed as HTML. The private
 // conversations are in private.js.
-import { $, busy, messageBox, post, sentOff, showError, span, timeOf } from "./common.js";
+import { $, atBottom, bubble, busy, messageBox, post, sentOff, showError, span } from "./common.js";
 import { privatePanel } from "./private.js";
 
 (() => {
@@ -28,10 +28,8 @@ import { privatePanel } from "./private.js";
     nodeError: $("node-error"),
   };
 
-  // Within this many pixels of the bottom, the reader is following the
-  // conversation and new messages scroll into view; further up, they are
-  // reading older ones and a button offers to jump down instead.
-  const FOLLOW_SLACK = 48;
+  // New messages that came while the reader was up the log (see atBottom);
+  // a button offers to jump down to them.
   let unseen = 0;
   // Set when this page has just sent a message: its arrival scrolls into
   // view even if the user had scrolled up. Messages the node sends for
@@ -40,11 +38,6 @@ import { privatePanel } from "./private.js";
 
   const privates = privatePanel();
 
-  function atBottom() {
-    const s = el.scroller;
-    return s.scrollHeight - s.scrollTop - s.clientHeight <= FOLLOW_SLACK;
-  }
-
   function scrollToBottom() {
     el.scroller.scrollTop = el.scroller.scrollHeight;
     unseen = 0;
@@ -52,27 +45,14 @@ import { privatePanel } from "./private.js";
   }
 
   function renderMessage(m) {
-    const li = document.createElement("li");
-    li.className = m.own ? "msg own" : "msg";
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    meta.append(span("origin", m.origin));
-    if (m.own) meta.append(span("you", "you"));
-    meta.append(span("seq", "#" + m.id));
-    const time = timeOf(m.received);
-    if (time) meta.append(time);
-    const text = document.createElement("p");
-    text.className = "text";
-    text.textContent = m.text;
-    li.append(meta, text);
-    return li;
+    return bubble(m.origin, m.own, [span("seq", "#" + m.id)], m.received, m.text);
   }
 
   // New messages are appended; what is already shown is never rebuilt, so
   // a long log stays cheap and a selection or scroll position survives.
   function addMessages(list) {
     if (list.length === 0) return;
-    const follow = atBottom();
+    const follow = atBottom(el.scroller);
     const fragment = document.createDocumentFragment();
     for (const m of list) fragment.append(renderMessage(m));
     el.messages.append(fragment);
@@ -213,7 +193,7 @@ import { privatePanel } from "./private.js";
 
   el.jump.addEventListener("click", scrollToBottom);
   el.scroller.addEventListener("scroll", () => {
-    if (atBottom()) {
+    if (atBottom(el.scroller)) {
       unseen = 0;
       el.jump.hidden = true;
     }

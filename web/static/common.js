@@ -1,5 +1,6 @@
 // What the chat and the private conversations share: talking to the API,
-// showing errors, the message box's keys, and the bubbles' time stamps.
+// showing errors, the message box's keys, the bubbles and following the
+// newest of them.
 // Text from the network is only ever put into the page with textContent.
 
 export const $ = (id) => document.getElementById(id);
@@ -25,6 +26,33 @@ export function timeOf(when) {
   time.title = dateFormat.format(d);
   time.textContent = timeFormat.format(d);
   return time;
+}
+
+// atBottom says whether scroller is within FOLLOW_SLACK pixels of its
+// bottom: the reader is following the conversation, and new messages
+// scroll into view; further up, they are reading older ones.
+const FOLLOW_SLACK = 48;
+export function atBottom(scroller) {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= FOLLOW_SLACK;
+}
+
+// bubble makes one message of a list: its origin, "you" on the user's
+// own, the labels that follow, when it was sent or received, and its text.
+export function bubble(origin, own, labels, when, text) {
+  const li = document.createElement("li");
+  li.className = own ? "msg own" : "msg";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.append(span("origin", origin));
+  if (own) meta.append(span("you", "you"));
+  meta.append(...labels);
+  const time = timeOf(when);
+  if (time) meta.append(time);
+  const p = document.createElement("p");
+  p.className = "text";
+  p.textContent = text;
+  li.append(meta, p);
+  return li;
 }
 
 export function showError(node, message) {

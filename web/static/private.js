@@ -2,13 +2,11 @@
 // and one conversation at a time, beside the chat. A private message goes
 // hop by hop to one node and nothing confirms its arrival, so the page says
 // a message was sent, never that it was delivered.
-import { $, busy, messageBox, post, sentOff, showError, span, timeOf } from "./common.js";
+import { $, atBottom, bubble, busy, messageBox, post, sentOff, showError, span } from "./common.js";
 
 // The hop limit a private message starts with, here and in the other
 // Peerster implementations, from which a received one's hops are counted.
 const START_HOP_LIMIT = 10;
-// Within this many pixels of the bottom, new messages scroll into view.
-const FOLLOW_SLACK = 48;
 
 // privatePanel wires the Private box and the conversation, and returns the
 // handlers of the event stream's routes and private events.
@@ -40,39 +38,21 @@ export function privatePanel() {
   let sentHere = false;
   const autosize = messageBox(el.text, el.form);
 
-  function atBottom() {
-    const s = el.scroller;
-    return s.scrollHeight - s.scrollTop - s.clientHeight <= FOLLOW_SLACK;
-  }
-
   function scrollDown() {
     el.scroller.scrollTop = el.scroller.scrollHeight;
   }
 
-  function bubble(m) {
-    const li = document.createElement("li");
-    li.className = m.sent ? "msg own" : "msg";
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    meta.append(span("origin", m.origin));
+  function privateBubble(m) {
+    let label;
     if (m.sent) {
-      meta.append(span("you", "you"));
-      const sent = span("seq", "sent");
-      sent.title = "Private messages have no delivery receipt: one lost on the way is lost.";
-      meta.append(sent);
+      label = span("seq", "sent");
+      label.title = "Private messages have no delivery receipt: one lost on the way is lost.";
     } else {
       const hops = START_HOP_LIMIT + 1 - m.hopLimit;
-      const h = span("seq", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
-      h.title = "Arrived with hop limit " + m.hopLimit;
-      meta.append(h);
+      label = span("seq", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
+      label.title = "Arrived with hop limit " + m.hopLimit;
     }
-    const time = timeOf(m.time);
-    if (time) meta.append(time);
-    const text = document.createElement("p");
-    text.className = "text";
-    text.textContent = m.text;
-    li.append(meta, text);
-    return li;
+    return bubble(m.origin, m.sent, [label], m.time, m.text);
   }
 
   function person(name) {
@@ -120,7 +100,7 @@ export function privatePanel() {
 
   function renderConversation() {
     const list = convs.get(current) || [];
-    el.list.replaceChildren(...list.map(bubble));
+    el.list.replaceChildren(...list.map(privateBubble));
     el.emptyName.textContent = current;
     el.empty.hidden = list.length > 0;
     scrollDown();
@@ -162,7 +142,7 @@ export function privatePanel() {
     const replace = fresh;
     fresh = false;
     if (replace) convs.clear();
-    const follow = atBottom();
+    const follow = atBottom(el.scroller);
     const shown = [];
     for (const m of list) {
       if (!convs.has(m.with)) convs.set(m.with, []);
@@ -177,7 +157,7 @@ export function privatePanel() {
       return;
     }
     if (shown.length === 0) return;
-    el.list.append(...shown.map(bubble));
+    el.list.append(...shown.map(privateBubble));
     el.empty.hidden = true;
     if (follow || (sentHere && shown.some((m) => m.sent))) {
       sentHere = false;
