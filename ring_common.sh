@@ -75,6 +75,17 @@ readonly STOP_TIMEOUT=3 # seconds for a node to exit after SIGTERM
 readonly LOOK_EVERY=0.02 # seconds between looks at the nodes coming up
 # Any IPv4 address and port, as an ERE.
 readonly addr_any='[0-9]+(\.[0-9]+){3}:[0-9]+'
+# Rumor mode's own lines, besides CLIENT MESSAGE, SIMPLE MESSAGE and PEERS
+# (see expect_only_kinds), with the routing note's DSDV line: a new rumor
+# sets a next hop.
+readonly rumor_kinds=(
+	"RUMOR origin [^ ]+ from $addr_any ID [0-9]+ contents .*"
+	"MONGERING with $addr_any"
+	"STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
+	"FLIPPED COIN sending rumor to $addr_any"
+	"IN SYNC WITH $addr_any"
+	"DSDV [^ ]+ $addr_any"
+)
 
 pids=()
 started=0

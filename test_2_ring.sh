@@ -167,17 +167,6 @@ freeze_outputs
 
 # --- checks ------------------------------------------------------------------
 
-# Rumor mode's own lines, besides CLIENT MESSAGE, SIMPLE MESSAGE and PEERS.
-rumor_kinds=(
-	"RUMOR origin [^ ]+ from $addr_any ID [0-9]+ contents .*"
-	"MONGERING with $addr_any"
-	"STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
-	"FLIPPED COIN sending rumor to $addr_any"
-	"IN SYNC WITH $addr_any"
-	# The routing note's line: a new rumor sets a next hop.
-	"DSDV [^ ]+ $addr_any"
-)
-
 for ((i = 0; i < N; i++)); do
 	node=${NAMES[$i]}
 

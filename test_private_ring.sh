@@ -324,15 +324,7 @@ for m in "${!MSG_TEXTS[@]}"; do
 done
 
 # Route rumors print no RUMOR line, and nobody chats: no RUMOR line at all.
-kinds=(
-	"RUMOR origin [^ ]+ from $addr_any ID [0-9]+ contents .*"
-	"MONGERING with $addr_any"
-	"STATUS from $addr_any( peer [^ ]+ nextID [0-9]+)*"
-	"FLIPPED COIN sending rumor to $addr_any"
-	"IN SYNC WITH $addr_any"
-	"DSDV [^ ]+ $addr_any"
-	"PRIVATE origin [^ ]+ hop-limit [0-9]+ contents .*"
-)
+kinds=("${rumor_kinds[@]}" "PRIVATE origin [^ ]+ hop-limit [0-9]+ contents .*")
 for ((i = 0; i < N; i++)); do
 	node=${NAMES[$i]}
 	rumors=$(grep -aEc -- '^RUMOR ' "$(out_file "$i")")
