@@ -22,10 +22,28 @@ func triangle(t *testing.T, bFlags ...string) (a, b, c *proctest.Node) {
 	a.WithPeers(b, c)
 	b.WithPeers(a, c)
 	c.WithPeers(a, b)
-	for _, n := range []*proctest.Node{a, b, c} {
+	startAll(t, a, b, c)
+	return a, b, c
+}
+
+// startLine gives each node its neighbours in the order given as peers and
+// starts them all.
+func startLine(t *testing.T, nodes ...*proctest.Node) {
+	for i, n := range nodes {
+		if i > 0 {
+			n.WithPeers(nodes[i-1])
+		}
+		if i+1 < len(nodes) {
+			n.WithPeers(nodes[i+1])
+		}
+	}
+	startAll(t, nodes...)
+}
+
+func startAll(t *testing.T, nodes ...*proctest.Node) {
+	for _, n := range nodes {
 		n.Start(t)
 	}
-	return a, b, c
 }
 
 // sendStatus sends one status datagram to the node from a socket of no node.

@@ -46,12 +46,7 @@ func TestPrivateConversationSurvivesRestart(t *testing.T) {
 		nodes[name] = proctest.Loopback(t, name, "-data="+dirs[name], "-rtimer=1")
 	}
 	a, b, c := nodes["A"], nodes["B"], nodes["C"]
-	a.WithPeers(b)
-	b.WithPeers(a, c)
-	c.WithPeers(b)
-	for _, n := range []*proctest.Node{a, b, c} {
-		n.Start(t)
-	}
+	startLine(t, a, b, c)
 
 	awaitRoute(t, a, "C")
 	awaitRoute(t, c, "A")

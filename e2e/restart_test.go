@@ -26,12 +26,7 @@ func TestRestartKeepsHistory(t *testing.T) {
 	a := proctest.Loopback(t, "A")
 	b := proctest.Loopback(t, "B", "-data="+data)
 	c := proctest.Loopback(t, "C")
-	a.WithPeers(b)
-	b.WithPeers(a, c)
-	c.WithPeers(b)
-	for _, n := range []*proctest.Node{a, b, c} {
-		n.Start(t)
-	}
+	startLine(t, a, b, c)
 
 	var all []string
 	post := func(n *proctest.Node, k int) {

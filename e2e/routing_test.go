@@ -280,12 +280,7 @@ func TestLineLearnsRoutesFromChat(t *testing.T) {
 	a := proctest.Loopback(t, "A")
 	b := proctest.Loopback(t, "B")
 	c := proctest.Loopback(t, "C")
-	a.WithPeers(b)
-	b.WithPeers(a, c)
-	c.WithPeers(b)
-	for _, n := range []*proctest.Node{a, b, c} {
-		n.Start(t)
-	}
+	startLine(t, a, b, c)
 	hasRoute := func(n *proctest.Node, origin, hop string) func() bool {
 		return func() bool { return n.Out.Routes()[origin] == hop }
 	}
