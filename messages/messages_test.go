@@ -59,14 +59,33 @@ func TestClientMessageEncoding(t *testing.T) {
 // privateHex was written by hand from the protobuf rules, not taken from the
 // library: a tag is field<<3 | wire type, 2 for bytes and 0 for a varint,
 // and the encoder writes every field, zero ones too.
-var privateHex = strings.Join([]string{
-	"22", "14", // field 4 (Private), 20 bytes
-	"0a", "05", hex.EncodeToString([]byte("Alice")), // 1 Origin
-	"10", "00", // 2 ID 0
-	"1a", "02", hex.EncodeToString([]byte("Hi")), // 3 Text
-	"22", "03", hex.EncodeToString([]byte("Bob")), // 4 Destination
-	"28", "0a", // 5 HopLimit 10
-}, "")
+var (
+	privateMessageHex = strings.Join([]string{
+		"0a", "05", hex.EncodeToString([]byte("Alice")), // 1 Origin
+		"10", "00", // 2 ID 0
+		"1a", "02", hex.EncodeToString([]byte("Hi")), // 3 Text
+		"22", "03", hex.EncodeToString([]byte("Bob")), // 4 Destination
+		"28", "0a", // 5 HopLimit 10
+	}, "")
+	privateHex = "22" + "14" + privateMessageHex // field 4 (Private), 20 bytes
+)
+
+// TestGoldenPrivateMessage pins a PrivateMessage's own bytes, as a packet
+// embeds them.
+func TestGoldenPrivateMessage(t *testing.T) {
+	pm := PrivateMessage{Origin: "Alice", ID: 0, Text: "Hi", Destination: "Bob", HopLimit: 10}
+	b, err := protobuf.Encode(&pm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(b); got != privateMessageHex {
+		t.Fatalf("encoding = %s, want %s", got, privateMessageHex)
+	}
+	var back PrivateMessage
+	if err := protobuf.Decode(b, &back); err != nil || back != pm {
+		t.Fatalf("round trip = %+v, %v; want %+v", back, err, pm)
+	}
+}
 
 // hw1Packet is GossipPacket as a node that predates private messages has it.
 type hw1Packet struct {
