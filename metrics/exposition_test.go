@@ -225,6 +225,7 @@ func scrape(t *testing.T, src Source, start time.Time) *parsed {
 func TestPageParsesLineByLine(t *testing.T) {
 	node := fakeNode{gossiper.Stats{PacketsIn: 1523000, PacketsOut: 5, Accepted: 3,
 		Dropped: map[string]uint64{"undecodable": 4, "rate-limited": 9, "from-self": 1}}}
+	spendCPU(t, 20*time.Millisecond)
 	p := scrape(t, node, time.Now().Add(-90*time.Second))
 	for key, v := range map[string]float64{
 		"peerster_packets_received_total":                       1523000,
@@ -304,6 +305,30 @@ func TestPageParsesLineByLine(t *testing.T) {
 		start := time.Unix(0, int64(p.samples["process_start_time_seconds"]*1e9))
 		if d := time.Since(start); d < 0 || d > time.Hour {
 			t.Errorf("process_start_time_seconds says the process started %v ago", d)
+		}
+	}
+}
+
+// spendCPU keeps this process busy until the kernel has counted at least d
+// of its CPU time, so that process_cpu_seconds_total, which the kernel counts
+// in clock ticks, cannot read 0 however fast the test got here.
+func spendCPU(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	sink := 0
+	for {
+		st, ok := readStat("/proc/self/stat")
+		if !ok {
+			return // not Linux: the test does not read the CPU time there
+		}
+		if float64(st.utime+st.stime)/userHZ >= d.Seconds() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the kernel counted %v of this process's CPU time, not %v, after 10 s of spinning", time.Duration(float64(st.utime+st.stime)/userHZ*1e9), d)
+		}
+		for i := range 1_000_000 {
+			sink += i
 		}
 	}
 }
