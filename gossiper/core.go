@@ -1,7 +1,9 @@
 package gossiper
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,8 @@ type Core struct {
 	origins []string            // in the order first seen: the status vector's order
 	texts   map[string][]string // texts[o][i] is the text of message i+1 of origin o
 	log     []Entry
+	logSeq  uint64 // the Seq of the newest entry of log
+	alerts  []Alert
 
 	sessions map[string]session
 	probes   map[string]uint64 // anti-entropy statuses not answered yet, by timer seq
@@ -119,13 +123,50 @@ func (c *Core) AddPeer(addr string) error {
 // Log returns the chat messages in the order this node accepted them.
 func (c *Core) Log() []Entry { return append([]Entry(nil), c.log...) }
 
-// LogSince returns the chat messages after the first n.
-func (c *Core) LogSince(n int) []Entry {
-	if n < 0 || n > len(c.log) {
-		n = len(c.log)
+// LogAfter returns, oldest first, the chat messages accepted after the one
+// numbered seq (0: from the first), at most limit of them and, beyond the
+// first, at most maxBytes of origin and text; more tells whether later ones
+// remain.
+func (c *Core) LogAfter(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
+	i, _ := slices.BinarySearchFunc(c.log, seq+1, func(e Entry, s uint64) int { return cmp.Compare(e.Seq, s) })
+	j, size := i, 0
+	for j < len(c.log) && j-i < limit {
+		size += entryBytes(c.log[j])
+		if j > i && size > maxBytes {
+			break
+		}
+		j++
 	}
-	return append([]Entry(nil), c.log[n:]...)
+	return append([]Entry(nil), c.log[i:j]...), j < len(c.log)
 }
+
+// LogBefore returns, oldest first, the newest chat messages accepted before
+// the one numbered seq (0: the newest of all), within the same bounds as
+// LogAfter; more tells whether older ones remain.
+func (c *Core) LogBefore(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
+	j := len(c.log)
+	if seq > 0 {
+		j, _ = slices.BinarySearchFunc(c.log, seq, func(e Entry, s uint64) int { return cmp.Compare(e.Seq, s) })
+	}
+	i, size := j, 0
+	for i > 0 && j-i < limit {
+		size += entryBytes(c.log[i-1])
+		if i < j && size > maxBytes {
+			break
+		}
+		i--
+	}
+	return append([]Entry(nil), c.log[i:j]...), i > 0
+}
+
+// LastSeq is the Seq of the newest chat message, 0 before the first.
+func (c *Core) LastSeq() uint64 { return c.logSeq }
+
+// entryBytes is what a log entry weighs in a page.
+func entryBytes(e Entry) int { return len(e.Origin) + len(e.Text) }
+
+// Alerts returns what the node's user should know, the newest last.
+func (c *Core) Alerts() []Alert { return slices.Clone(c.alerts) }
 
 // Stats returns a copy of the counters.
 func (c *Core) Stats() Stats {

@@ -78,6 +78,27 @@ type Entry struct {
 	ID       uint32
 	Text     string
 	Received time.Time
+	// Seq is the message's place in the order this node accepted chat
+	// messages, from 1. It is never reused while the node runs, so it is a
+	// cursor for reading the log a page at a time; messages forgotten
+	// under the memory budget leave gaps.
+	Seq uint64
+	// Forged marks a message under one of this node's own names that this
+	// node did not write (see Alert).
+	Forged bool
+}
+
+// Alert is something the node's user should know and act on, such as
+// someone sending messages under this node's name. The node keeps the last
+// of each kind.
+type Alert struct {
+	// Kind names the alert: "impersonation", "refused".
+	Kind string
+	// Text says what happened and what the user can do, in a sentence.
+	Text string
+	// First and Last are when it was first and last seen; Count how often.
+	First, Last time.Time
+	Count       int
 }
 
 // Posted identifies a message this node originated.

@@ -208,11 +208,37 @@ func (n *Node) Log() []Entry {
 	return n.core.Log()
 }
 
-// LogSince returns the chat messages after the first k.
-func (n *Node) LogSince(k int) []Entry {
+// LogAfter returns, oldest first, the chat messages accepted after the one
+// numbered seq (0: from the first), at most limit of them and, beyond the
+// first, at most maxBytes of origin and text; more tells whether later ones
+// remain.
+func (n *Node) LogAfter(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.core.LogSince(k)
+	return n.core.LogAfter(seq, limit, maxBytes)
+}
+
+// LogBefore returns, oldest first, the newest chat messages accepted before
+// the one numbered seq (0: the newest of all), within the bounds of
+// LogAfter; more tells whether older ones remain.
+func (n *Node) LogBefore(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.LogBefore(seq, limit, maxBytes)
+}
+
+// LastSeq is the Seq of the newest chat message, 0 before the first.
+func (n *Node) LastSeq() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.LastSeq()
+}
+
+// Alerts returns what the node's user should know, the newest last.
+func (n *Node) Alerts() []Alert {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.core.Alerts()
 }
 
 // Peers returns the known peers in the order they were learned.

@@ -134,7 +134,7 @@ func TestReadsDoNotWaitForTheDisk(t *testing.T) {
 		"Name":     func() { n.Name() },
 		"Changed":  func() { n.Changed() },
 		"Stats":    func() { n.Stats() },
-		"LogSince": func() { log = n.LogSince(0) },
+		"LogAfter": func() { log, _ = n.LogAfter(0, 100, 1<<20) },
 	})
 	if len(log) != 2 {
 		t.Errorf("log holds %d messages while the first is being stored, want both", len(log))

@@ -99,7 +99,8 @@ func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
 	// Empty rumors carry no chat text (later versions of the protocol use
 	// them for routing); they are gossiped but kept out of the chat log.
 	if r.Text != "" {
-		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
+		c.logSeq++
+		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now, Seq: c.logSeq})
 	}
 	c.latest, c.latestAt = r, now
 	c.claimProgress(r.Origin, now)

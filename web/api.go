@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -72,7 +73,7 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 			}
 			since = n
 		}
-		writeJSON(w, http.StatusOK, h.messages(h.node.LogSince(since)))
+		writeJSON(w, http.StatusOK, h.messages(h.logSince(since)))
 	case http.MethodPost:
 		var req messageRequest
 		if !h.decode(w, r, &req) {
@@ -97,6 +98,12 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 	default:
 		methodNotAllowed(w)
 	}
+}
+
+// logSince is the whole log after its first k entries.
+func (h *handler) logSince(k int) []gossiper.Entry {
+	entries, _ := h.node.LogAfter(uint64(k), math.MaxInt, math.MaxInt)
+	return entries
 }
 
 func (h *handler) nodes(w http.ResponseWriter, r *http.Request) {

@@ -321,8 +321,8 @@ func TestPostRealNodeErrors(t *testing.T) {
 	if got.Error != "node is closed" {
 		t.Errorf("closed node: error %q", got.Error)
 	}
-	if len(a.LogSince(0)) != 0 {
-		t.Errorf("refused posts reached the log: %v", a.LogSince(0))
+	if len(a.Log()) != 0 {
+		t.Errorf("refused posts reached the log: %v", a.Log())
 	}
 }
 
@@ -425,7 +425,7 @@ func TestRealNode(t *testing.T) {
 	if !strings.Contains(outA.String(), "CLIENT MESSAGE hello there\n") {
 		t.Errorf("stdout lacks the CLIENT MESSAGE line:\n%s", outA)
 	}
-	testkit.Eventually(t, 5*time.Second, "B never got A's message", func() bool { return len(b.LogSince(0)) == 1 })
+	testkit.Eventually(t, 5*time.Second, "B never got A's message", func() bool { return len(b.Log()) == 1 })
 
 	// A name change restarts the sequence numbers.
 	decodeJSON[identity](t, serve(t, hA, "POST", "/id", `{"name":"Alice"}`, nil), 200)
@@ -434,7 +434,7 @@ func TestRealNode(t *testing.T) {
 		t.Errorf("post after rename = %+v, want Alice 1", p)
 	}
 	testkit.Eventually(t, 5*time.Second, "B never got Alice's message", func() bool {
-		l := b.LogSince(0)
+		l := b.Log()
 		return len(l) == 2 && l[1].Origin == "Alice" && l[1].ID == 1 && l[1].Text == "renamed"
 	})
 	got := decodeJSON[[]message](t, serve(t, hA, "GET", "/message", "", nil), 200)
@@ -455,7 +455,7 @@ func TestRealNode(t *testing.T) {
 	}
 	// The node still gossips after a bad request.
 	decodeJSON[posted](t, serve(t, hA, "POST", "/message", `{"text":"still here"}`, nil), 200)
-	testkit.Eventually(t, 5*time.Second, "B never got the message sent after a bad request", func() bool { return len(b.LogSince(0)) == 3 })
+	testkit.Eventually(t, 5*time.Second, "B never got the message sent after a bad request", func() bool { return len(b.Log()) == 3 })
 }
 
 // sseEvent is one event read from /events.

@@ -103,7 +103,7 @@ func (h *handler) openStream(w http.ResponseWriter, sent int) *stream {
 	// breaks, which keeps a restarted node's page live within a second.
 	fmt.Fprint(w, "retry: 1000\n\n")
 
-	if all := h.node.LogSince(0); sent > len(all) {
+	if all := h.logSince(0); sent > len(all) {
 		// The node restarted with a shorter log than the page holds.
 		writeEvent(w, "reset", "", struct{}{})
 		s.sent = 0
@@ -127,7 +127,7 @@ func (s *stream) update() bool {
 		writeEvent(s.w, "node", "", p)
 		wrote = true
 	}
-	if entries := node.LogSince(s.sent); s.first || len(entries) > 0 {
+	if entries := s.h.logSince(s.sent); s.first || len(entries) > 0 {
 		s.sent += len(entries)
 		writeEvent(s.w, "message", strconv.Itoa(s.sent), s.h.messages(entries))
 		wrote = true

@@ -78,6 +78,18 @@ func (f *fakeNode) LogSince(k int) []gossiper.Entry {
 	return append([]gossiper.Entry(nil), f.log[k:]...)
 }
 
+func (f *fakeNode) LogAfter(seq uint64, limit, maxBytes int) ([]gossiper.Entry, bool) {
+	return f.LogSince(int(seq)), false
+}
+
+func (f *fakeNode) LogBefore(seq uint64, limit, maxBytes int) ([]gossiper.Entry, bool) {
+	return f.LogSince(0), false
+}
+
+func (f *fakeNode) LastSeq() uint64 { return uint64(len(f.LogSince(0))) }
+
+func (f *fakeNode) Alerts() []gossiper.Alert { return nil }
+
 func (f *fakeNode) Peers() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

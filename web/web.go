@@ -33,8 +33,19 @@ type Node interface {
 	// gossiper.ErrClosed once the node is closed, and any other error
 	// only for a text it refuses, saying what is wrong with it.
 	Post(text string) (gossiper.Posted, error)
-	// LogSince returns the chat log after its first k entries.
-	LogSince(k int) []gossiper.Entry
+	// LogAfter returns, oldest first, the chat messages after the one
+	// numbered seq (0: from the first), at most limit of them and, beyond
+	// the first, at most maxBytes of origin and text; more tells whether
+	// later ones remain.
+	LogAfter(seq uint64, limit, maxBytes int) (entries []gossiper.Entry, more bool)
+	// LogBefore returns, oldest first, the newest chat messages before the
+	// one numbered seq (0: the newest of all), within the same bounds;
+	// more tells whether older ones remain.
+	LogBefore(seq uint64, limit, maxBytes int) (entries []gossiper.Entry, more bool)
+	// LastSeq is the Seq of the newest chat message, 0 before the first.
+	LastSeq() uint64
+	// Alerts returns what the user should know, the newest last.
+	Alerts() []gossiper.Alert
 	// Peers returns the known peers' addresses.
 	Peers() []string
 	// AddPeer adds a peer given as "ip:port".
