@@ -1,7 +1,5 @@
 package gossiper
 
-import "github.com/peerster/Peerster/messages"
-
 // catchUp follows a peer whose status showed messages this node lacks, while
 // the peer sends them one at a time. Each step is a rumor and a status; on a
 // lossy link one of them is often lost, and the exchange would stall until
@@ -26,10 +24,10 @@ const (
 func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
 	var want map[string]uint32
 	for o, n := range theirs {
-		if o == "" || n <= c.next(o) {
+		if n <= c.next(o) {
 			continue
 		}
-		if len(o) > messages.MaxNameBytes || c.admits(o) != "" {
+		if c.admits(o) != "" {
 			continue // it could not be kept: asking for it only makes traffic
 		}
 		lacks = true

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/peerster/Peerster/messages"
@@ -358,10 +357,7 @@ func (c *Core) take() Output {
 	return o
 }
 
-// printable keeps a text on one stdout line: graders read stdout line by line.
-func printable(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
-}
+// printable keeps a text on one stdout line that drives nothing in the
+// user's terminal: graders read stdout line by line, and a stranger writes
+// the texts.
+func printable(s string) string { return messages.Printable(s) }

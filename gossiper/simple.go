@@ -19,7 +19,7 @@ func (c *Core) postSimple(text string, now time.Time) {
 }
 
 func (c *Core) onSimple(from string, m *messages.SimpleMessage, now time.Time) {
-	if m.OriginalName == "" || len(m.OriginalName) > messages.MaxNameBytes {
+	if messages.ValidateName(m.OriginalName) != nil {
 		c.drop("bad-origin")
 		return
 	}

@@ -31,11 +31,23 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	var b strings.Builder
 	b.WriteString("STATUS from ")
 	b.WriteString(from)
+	badNames := false
 	for _, w := range s.Want {
-		fmt.Fprintf(&b, " peer %s nextID %d", printable(w.Identifier), w.NextID)
+		// An entry whose name no node may take is left out of the line,
+		// whose fields it would forge, and of the comparison. The rest of
+		// the status still counts: an honest peer of another
+		// implementation may list such a name.
+		if messages.ValidateName(w.Identifier) != nil {
+			badNames = true
+			continue
+		}
+		fmt.Fprintf(&b, " peer %s nextID %d", w.Identifier, w.NextID)
 		if _, dup := theirs[w.Identifier]; !dup {
 			theirs[w.Identifier] = max(w.NextID, 1)
 		}
+	}
+	if badNames {
+		c.drop("status-bad-name")
 	}
 	if want := theirs[c.name]; want > c.next(c.name) {
 		c.noteClaim(from, want, now)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Limits on what a node accepts, sized so that a rumor or a private message
@@ -23,7 +24,11 @@ const (
 const DefaultHopLimit = 10
 
 // ValidateName says what is wrong with a name, or returns nil. Names are
-// printed in space-separated stdout lines, so they may hold no white space.
+// printed in space-separated stdout lines that graders and users read
+// field by field, so a name holds no white space, which would let it forge
+// fields ("B from 127.0.0.1:5001 ID 7"), and no character that drives or
+// reorders a terminal (see Unprintable). Every entry checks names with it:
+// the flags, the client, the page, and every name that arrives on the wire.
 func ValidateName(name string) error {
 	if name == "" {
 		return fmt.Errorf("name is empty")
@@ -31,10 +36,75 @@ func ValidateName(name string) error {
 	if len(name) > MaxNameBytes {
 		return fmt.Errorf("name is %d bytes, more than %d", len(name), MaxNameBytes)
 	}
-	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name %q is not valid UTF-8", name)
+	}
+	if i := strings.IndexFunc(name, unicode.IsSpace); i >= 0 {
 		return fmt.Errorf("name %q contains white space", name)
 	}
+	if i := strings.IndexFunc(name, Unprintable); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Errorf("name %q contains the control character %U", name, r)
+	}
 	return nil
+}
+
+// Unprintable reports whether r must not reach a terminal as it is: the
+// C0 and C1 controls and DEL (escape sequences, bells, carriage returns),
+// the line and paragraph separators, and the bidirectional controls, which
+// make a line read in another order than it was written.
+func Unprintable(r rune) bool {
+	switch {
+	case unicode.IsControl(r):
+		return true
+	case r == '\u2028', r == '\u2029':
+		return true
+	case r == '\u200e', r == '\u200f', r == '\u061c':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
+}
+
+// Printable returns s as it may be written on one stdout line: every
+// character Unprintable holds, and every byte that is not UTF-8, written
+// escaped as Go writes it (\n, \x1b, \u202e, \xff). Ordinary text, tabs
+// aside, comes back unchanged.
+func Printable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !Unprintable(r):
+			b.WriteString(s[i : i+size])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // ValidateText says what is wrong with a chat message's text, or returns nil.
@@ -49,19 +119,14 @@ func ValidateText(text string) error {
 }
 
 // ValidatePrivate says what is wrong with a private message a node received,
-// or returns nil. It is as lenient as a node is with the rumors of other
-// implementations: names need only be non-empty and at most MaxNameBytes
-// (white space is the printer's problem), the text at most MaxTextBytes. A
-// hop limit of 0 cannot arrive, since the node before would have dropped the
-// message. The ID is not checked: it carries nothing, and other
-// implementations may not leave it 0.
+// or returns nil: both names as ValidateName wants them, the text at most
+// MaxTextBytes. A hop limit of 0 cannot arrive, since the node before would
+// have dropped the message. The ID is not checked: it carries nothing, and
+// other implementations may not leave it 0.
 func ValidatePrivate(p *PrivateMessage) error {
 	for _, n := range []struct{ field, name string }{{"origin", p.Origin}, {"destination", p.Destination}} {
-		if n.name == "" {
-			return fmt.Errorf("%s is empty", n.field)
-		}
-		if len(n.name) > MaxNameBytes {
-			return fmt.Errorf("%s is %d bytes, more than %d", n.field, len(n.name), MaxNameBytes)
+		if err := ValidateName(n.name); err != nil {
+			return fmt.Errorf("%s: %w", n.field, err)
 		}
 	}
 	if len(p.Text) > MaxTextBytes {

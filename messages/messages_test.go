@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.dedis.ch/protobuf"
 )
@@ -177,7 +178,8 @@ func TestValidatePrivate(t *testing.T) {
 		{"numbered", func(p *PrivateMessage) { p.ID = 7 }, true},
 		{"empty text", func(p *PrivateMessage) { p.Text = "" }, true},
 		{"largest text", func(p *PrivateMessage) { p.Text = strings.Repeat("x", MaxTextBytes) }, true},
-		{"space in origin", func(p *PrivateMessage) { p.Origin = "two words" }, true},
+		{"space in origin", func(p *PrivateMessage) { p.Origin = "two words" }, false},
+		{"escape in destination", func(p *PrivateMessage) { p.Destination = "B\x1b[2J" }, false},
 		{"hop limit 0", func(p *PrivateMessage) { p.HopLimit = 0 }, false},
 		{"no origin", func(p *PrivateMessage) { p.Origin = "" }, false},
 		{"no destination", func(p *PrivateMessage) { p.Destination = "" }, false},
@@ -203,5 +205,65 @@ func TestLargestPrivateFitsADatagram(t *testing.T) {
 	}
 	if len(b) > 65507 {
 		t.Fatalf("the largest private packet is %d bytes, more than a UDP datagram holds", len(b))
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		valid bool
+	}{
+		{"Alice", true},
+		{"élodie-2", true},
+		{"节点", true},
+		{"a\ufffdb", true}, // the replacement character itself is printable
+		{strings.Repeat("n", MaxNameBytes), true},
+		{"", false},
+		{strings.Repeat("n", MaxNameBytes+1), false},
+		{"B from 127.0.0.1:47071 ID 7 contents", false},
+		{"tab\there", false},
+		{"nbsp\u00a0here", false},
+		{"esc\x1b[2J", false},
+		{"bell\x07", false},
+		{"del\x7f", false},
+		{"csi\u009b2J", false},
+		{"rtl\u202eevil", false},
+		{"isolate\u2066x", false},
+		{"line\u2028sep", false},
+		{"bad\xffutf8", false},
+	} {
+		if err := ValidateName(tc.name); (err == nil) != tc.valid {
+			t.Errorf("ValidateName(%q) = %v, want valid %v", tc.name, err, tc.valid)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hello world":                        "Hello world",
+		"Weather_is_clear!?":                 "Weather_is_clear!?",
+		"back\\slash":                        "back\\slash",
+		"été 节点 🙂":                           "été 节点 🙂",
+		"two\nlines":                         `two\nlines`,
+		"cr\rhere":                           `cr\rhere`,
+		"tab\there":                          `tab\there`,
+		"title\x1b]0;owned\x07 clear\x1b[2J": `title\x1b]0;owned\x07 clear\x1b[2J`,
+		"del\x7f c1\u009b":                   `del\x7f c1\u009b`,
+		"rtl\u202eevil":                      `rtl\u202eevil`,
+		"bad\xff\xfebytes":                   `bad\xff\xfebytes`,
+		"":                                   "",
+	} {
+		got := Printable(in)
+		if got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+		for _, b := range []byte(got) {
+			if b < 0x20 || b == 0x7f {
+				t.Errorf("Printable(%q) left the byte %#x", in, b)
+			}
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("Printable(%q) = %q is not UTF-8", in, got)
+		}
 	}
 }
