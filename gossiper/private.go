@@ -82,7 +82,11 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 		c.keepPrivate(PrivateEntry{Origin: pm.Origin, Destination: pm.Destination, Text: pm.Text, HopLimit: pm.HopLimit, At: now})
 		return
 	}
-	if pm.HopLimit <= 1 {
+	// The sender picks the hop limit, and one with 4294967295 would circle
+	// a routing loop (two forged routes make one) for hours: no message
+	// travels further than the protocol's own limit, whatever it says.
+	limit := min(pm.HopLimit, messages.DefaultHopLimit)
+	if limit <= 1 {
 		c.drop("hop-limit")
 		return
 	}
@@ -92,7 +96,7 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 		return
 	}
 	fwd := *pm
-	fwd.HopLimit--
+	fwd.HopLimit = limit - 1
 	c.stats.PrivateForwarded++
 	c.send(hop, &messages.GossipPacket{Private: &fwd})
 }
