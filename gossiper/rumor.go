@@ -26,7 +26,7 @@ func (c *Core) postRumor(text string, now time.Time) Posted {
 }
 
 func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
-	if r.Origin == "" || len(r.Origin) > messages.MaxNameBytes {
+	if messages.ValidateName(r.Origin) != nil {
 		c.drop("bad-origin")
 		return
 	}
@@ -51,7 +51,9 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 			c.stats.Duplicates++
 		} else {
 			c.stats.OutOfOrder++
-			c.window.keep(r, from, next)
+			if n := c.window.keep(r, from, next); n > 0 {
+				c.stats.Dropped["window-share"] += uint64(n)
+			}
 		}
 		c.sendStatus(from)
 		return

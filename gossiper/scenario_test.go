@@ -23,9 +23,10 @@ package gossiper
 //	fire #N                timer number N fires, even if it fired before
 //	advance 1s             the clock moves on
 //	repeat N <command>     recv, client or tick N times, {i} in the command
-//	                       standing for 1..N; prints totals: lines N,
-//	                       random N, store N, send N, timer N, then the
-//	                       drops, counts, warnings and errors summed
+//	                       standing for 1..N ({i+K} for K+1..K+N);
+//	                       prints totals: lines N, random N, store N,
+//	                       send N, timer N, then the drops, counts,
+//	                       warnings and errors summed
 //	private <dest> "text"  the local user sends a private message
 //	route                  the route-rumor timer (-rtimer)
 //	add-peer <addr>        a peer added by hand
@@ -81,6 +82,7 @@ package gossiper
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,7 +235,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 		inner = strings.TrimSpace(strings.TrimPrefix(inner, args[0].s))
 		var rs []result
 		for i := 1; i <= n; i++ {
-			itoks, err := tokenize(strings.ReplaceAll(inner, "{i}", strconv.Itoa(i)))
+			itoks, err := tokenize(substituteI(inner, i))
 			if err != nil {
 				td.Fatalf(t, "%v", err)
 			}
@@ -256,6 +258,17 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 	}
 	td.Fatalf(t, "unknown command %q", cmd)
 	return ""
+}
+
+// repeatIndex is {i} or {i+K} in a repeated command.
+var repeatIndex = regexp.MustCompile(`\{i(?:\+(\d+))?\}`)
+
+// substituteI writes i, or i+K, for each {i} or {i+K} in command.
+func substituteI(command string, i int) string {
+	return repeatIndex.ReplaceAllStringFunc(command, func(m string) string {
+		k, _ := strconv.Atoi(repeatIndex.FindStringSubmatch(m)[1])
+		return strconv.Itoa(i + k)
+	})
 }
 
 func draw(cmd, a string) (int, error) {
