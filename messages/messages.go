@@ -43,6 +43,25 @@ type PeerStatus struct {
 // StatusPacket is a node's vector clock.
 type StatusPacket struct {
 	Want []PeerStatus
+	// Proof is this implementation's addition after the handout's field:
+	// nil (and then absent from the bytes) except between two nodes that
+	// have not yet shown each other that they receive what is sent to
+	// their address. Implementations that predate it skip the field, as
+	// the decoder skips any field number it does not know.
+	Proof *AddressProof
+}
+
+// AddressProof lets a node show that it receives what is sent to the
+// address its datagrams come from, as QUIC's address validation does: a
+// stranger who forges another's address never sees the token asked of
+// that address, so it cannot send it back. A node sends at most three
+// times the bytes it received to an address that has not sent back its
+// token (see the gossiper's amplification budget).
+type AddressProof struct {
+	// Ask is the token the sender asks the receiver to send back, or 0.
+	Ask protobuf.Ufixed64
+	// Echo is the token the receiver last asked the sender for, or 0.
+	Echo protobuf.Ufixed64
 }
 
 // PrivateMessage is a message for one node only. It is not gossiped: each

@@ -267,3 +267,79 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// A status between two nodes that have not yet shown each other their
+// addresses carries a proof after the handout's field; without one, the
+// bytes are the handout's (see TestGoldenEncoding).
+func TestStatusProofEncoding(t *testing.T) {
+	p := GossipPacket{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}, Proof: &AddressProof{Ask: 0x0102030405060708, Echo: 9}}}
+	b, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "1a1f" + "0a090a05416c6963651004" + "1212" + "090807060504030201" + "110900000000000000"
+	if got := hex.EncodeToString(b); got != want {
+		t.Fatalf("encoding = %s, want %s", got, want)
+	}
+	back, err := DecodeGossip(b)
+	if err != nil || !reflect.DeepEqual(*back, p) {
+		t.Fatalf("round trip = %+v, %v", back, err)
+	}
+	// A node that predates the proof decodes the status it carries and
+	// skips the rest, as the library skips every unknown field.
+	var old struct {
+		Simple *SimpleMessage
+		Rumor  *RumorMessage
+		Status *struct{ Want []PeerStatus }
+	}
+	if err := protobuf.Decode(b, &old); err != nil || old.Status == nil || !reflect.DeepEqual(old.Status.Want, p.Status.Want) {
+		t.Fatalf("an older node decodes %+v, %v", old.Status, err)
+	}
+}
+
+func TestSizeIsEncodedLength(t *testing.T) {
+	long := strings.Repeat("x", MaxTextBytes)
+	name := strings.Repeat("n", MaxNameBytes)
+	many := &StatusPacket{}
+	for i := range 1000 {
+		many.Want = append(many.Want, PeerStatus{Identifier: strings.Repeat("o", i%300), NextID: uint32(i) << (i % 25)})
+	}
+	for _, p := range []GossipPacket{
+		{},
+		{Rumor: &RumorMessage{}},
+		{Rumor: &RumorMessage{Origin: "A", ID: 1, Text: "hi"}},
+		{Rumor: &RumorMessage{Origin: name, ID: 1<<32 - 1, Text: long}},
+		{Rumor: &RumorMessage{Origin: "A", ID: 200, Text: strings.Repeat("y", 127)}},
+		{Rumor: &RumorMessage{Origin: "A", ID: 200, Text: strings.Repeat("y", 128)}},
+		{Status: &StatusPacket{}},
+		{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}}},
+		{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}, Proof: &AddressProof{Ask: 1}}},
+		{Status: many},
+		{Status: &StatusPacket{Want: many.Want, Proof: &AddressProof{Ask: 1 << 63, Echo: 3}}},
+		{Simple: &SimpleMessage{OriginalName: "A", RelayPeerAddr: "127.0.0.1:5000", Contents: long}},
+		{Private: &PrivateMessage{Origin: name, Text: long, Destination: name, HopLimit: 1<<32 - 1}},
+		{Private: &PrivateMessage{Origin: "A", ID: 7, Text: "", Destination: "B", HopLimit: 10}},
+	} {
+		b, err := p.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Size(&p); got != len(b) {
+			t.Errorf("Size = %d, encoded %d bytes, for %s", got, len(b), describe(&p))
+		}
+	}
+}
+
+func describe(p *GossipPacket) string {
+	switch {
+	case p.Rumor != nil:
+		return "a rumor of " + p.Rumor.Origin[:min(len(p.Rumor.Origin), 8)]
+	case p.Status != nil:
+		return "a status"
+	case p.Simple != nil:
+		return "a simple message"
+	case p.Private != nil:
+		return "a private message"
+	}
+	return "an empty packet"
+}
