@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	guiPort := fs.String("GUIPort", "8080", "port of the web page and its JSON API; 0 turns them off")
 	rtimer := fs.String("rtimer", "0", "seconds between route rumors, the first at start; 0 sends none")
 	guiHost := fs.String("GUIHost", "127.0.0.1", "IP address the web page listens on; any but loopback opens the chat, with no password, to the network")
+	maxMemory := fs.String("maxMemory", "256MiB", "resident memory the node keeps under, whatever strangers send (MiB or GiB; at least 64MiB)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -66,6 +68,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{cfg: gossiper.DefaultConfig(), debug: *debug, dataDir: *data}
 	o.cfg.Simple = *simple
+	budget, err := parseBytes(*maxMemory)
+	if err != nil {
+		return nil, &usageError{"maxMemory", err.Error()}
+	}
+	o.cfg.MemoryBudget = budget
 	if secs, err := strconv.Atoi(*rtimer); err != nil || secs < 0 || secs > 86400 {
 		return nil, &usageError{"rtimer", fmt.Sprintf("%q is not a number of seconds (0-86400)", *rtimer)}
 	} else {
@@ -105,6 +112,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// parseBytes reads a memory size: a number of MiB, or one with a MiB or
+// GiB suffix, at least gossiper.MinMemoryBudget.
+func parseBytes(s string) (int64, error) {
+	unit, num := int64(1<<20), s
+	switch {
+	case strings.HasSuffix(s, "GiB"):
+		unit, num = 1<<30, strings.TrimSuffix(s, "GiB")
+	case strings.HasSuffix(s, "MiB"):
+		num = strings.TrimSuffix(s, "MiB")
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	const most = 1 << 50 // a petabyte: beyond it the product overflows soon
+	if err != nil || n <= 0 || n > most/unit {
+		return 0, fmt.Errorf("%q is not a memory size such as 256MiB or 2GiB", s)
+	}
+	if n*unit < gossiper.MinMemoryBudget {
+		return 0, fmt.Errorf("%s is less than the %dMiB a node needs", s, gossiper.MinMemoryBudget>>20)
+	}
+	return n * unit, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -126,6 +154,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gossiper:", err)
 		return 2
 	}
+	// The node's structures keep within their budgets (see gossiper's
+	// budgets); the runtime's limit makes the garbage collector return
+	// what they drop before the process grows past the whole budget.
+	debug.SetMemoryLimit(o.cfg.MemoryBudget)
 	level := slog.LevelInfo
 	if o.debug {
 		level = slog.LevelDebug

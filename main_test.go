@@ -28,6 +28,10 @@ func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
 		{[]string{"-name=A", "-UIPort=0"}, "-UIPort"},
 		{[]string{"-name=A", "-UIPort=x"}, "-UIPort"},
 		{[]string{"-name=A", "-peers=127.0.0.1:5001,nope"}, "-peers"},
+		{[]string{"-name=A", "-maxMemory=lots"}, "-maxMemory"},
+		{[]string{"-name=A", "-maxMemory=32MiB"}, "-maxMemory"},
+		{[]string{"-name=A", "-maxMemory=0"}, "-maxMemory"},
+		{[]string{"-name=A", "-maxMemory=99999999999GiB"}, "-maxMemory"},
 		{[]string{"-name=A", "-gossipAddr=127.0.0.1:0", "-UIPort=" + busyPort}, "-gossipAddr"},
 		{[]string{"-name=A", "-gossipAddr=127.0.0.1:45871", "-UIPort=" + busyPort}, "-UIPort"},
 	}
@@ -40,6 +44,21 @@ func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
 		}
 		if stdout.Len() > 0 {
 			t.Errorf("%v: wrote %q to stdout", tc.args, stdout.String())
+		}
+	}
+}
+
+func TestMemoryFlag(t *testing.T) {
+	for flag, want := range map[string]int64{"": 256 << 20, "64": 64 << 20, "512MiB": 512 << 20, "2GiB": 2 << 30} {
+		args := []string{"-name=A"}
+		if flag != "" {
+			args = append(args, "-maxMemory="+flag)
+		}
+		o, err := parseFlags(args, &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("-maxMemory=%s: %v", flag, err)
+		} else if o.cfg.MemoryBudget != want {
+			t.Errorf("-maxMemory=%s: budget %d, want %d", flag, o.cfg.MemoryBudget, want)
 		}
 	}
 }

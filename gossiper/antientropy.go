@@ -9,7 +9,10 @@ func (c *Core) Tick(now time.Time) Output {
 	if c.cfg.Simple {
 		return Output{}
 	}
-	for {
+	// A peer whose budget does not afford the status (an address that
+	// has not shown it receives what this node sends) is passed over, so
+	// at most every peer is tried once.
+	for range c.peers.len() + len(c.aeBag) {
 		if len(c.aeBag) == 0 {
 			if c.peers.len() == 0 {
 				return Output{}
@@ -19,13 +22,13 @@ func (c *Core) Tick(now time.Time) Output {
 		}
 		p := c.aeBag[len(c.aeBag)-1]
 		c.aeBag = c.aeBag[:len(c.aeBag)-1]
-		if c.peers.has(p) {
+		if c.peers.has(p) && c.sendStatus(p, now) {
 			c.stats.AntiEntropy++
-			c.sendStatus(p)
 			c.probe(p)
 			return c.take()
 		}
 	}
+	return c.take()
 }
 
 // probe waits for an answer to the status just sent to peer. A peer that

@@ -1,5 +1,7 @@
 package gossiper
 
+import "time"
+
 // catchUp follows a peer whose status showed messages this node lacks, while
 // the peer sends them one at a time. Each step is a rumor and a status; on a
 // lossy link one of them is often lost, and the exchange would stall until
@@ -27,9 +29,6 @@ func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
 		if n <= c.next(o) {
 			continue
 		}
-		if c.admits(o) != "" {
-			continue // it could not be kept: asking for it only makes traffic
-		}
 		lacks = true
 		if want == nil {
 			want = map[string]uint32{}
@@ -55,7 +54,7 @@ func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
 // peer sent one (progress) or after a silence, when it asks again. Only a
 // peer that has sent a rumor this node took is followed, so a status alone,
 // perhaps spoofed, never makes the node send more than its one answer.
-func (c *Core) awaitCatchUp(peer string, progress bool) {
+func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
 	cu := c.catchUps[peer]
 	if cu == nil {
 		return
@@ -75,7 +74,7 @@ func (c *Core) awaitCatchUp(peer string, progress bool) {
 		cu.stalls = 0
 	} else {
 		cu.stalls++
-		c.sendStatus(peer)
+		c.sendStatus(peer, now)
 	}
 	c.timerSeq++
 	cu.seq = c.timerSeq
@@ -83,8 +82,8 @@ func (c *Core) awaitCatchUp(peer string, progress bool) {
 }
 
 // catchUpTimeout asks a peer that has gone silent mid catch-up again.
-func (c *Core) catchUpTimeout(t Timer) {
+func (c *Core) catchUpTimeout(t Timer, now time.Time) {
 	if cu := c.catchUps[t.Peer]; cu != nil && cu.seq == t.Seq {
-		c.awaitCatchUp(t.Peer, false)
+		c.awaitCatchUp(t.Peer, false, now)
 	}
 }

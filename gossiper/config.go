@@ -49,6 +49,22 @@ type Config struct {
 	// MaxPacketsPerSecond is the rate of datagrams a node takes from one
 	// source address (with bursts of twice that); 0 means no limit.
 	MaxPacketsPerSecond float64
+	// MaxBytesPerSecond is the rate of bytes a node takes from one source
+	// address (with bursts of twice that), each datagram counting at
+	// least MaxBytesPerSecond/MaxPacketsPerSecond bytes; 0 counts
+	// datagrams only.
+	MaxBytesPerSecond float64
+	// UnprovenBytesPerSecond is the rate of bytes a node sends, all
+	// together, to addresses that have not shown they receive what it
+	// sends (sources.go), with bursts of twice that; each also gets at
+	// most three times what it sent. 0 turns the address proofs off.
+	UnprovenBytesPerSecond float64
+	// MemoryBudget is the resident memory, in bytes, the node divides
+	// between what it keeps (see budgets); 0 means DefaultMemoryBudget.
+	MemoryBudget int64
+	// Secret makes the tokens that prove addresses; empty draws one from
+	// the Core's randomness.
+	Secret []byte
 	// MaxPeers caps the peer list; learned peers beyond it evict the oldest
 	// learned one, and peers given at start are never evicted.
 	MaxPeers int
@@ -74,7 +90,11 @@ func DefaultConfig() Config {
 		FlipInterval:          time.Minute,
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   20000,
-		MaxPeers:              1024,
-		SimpleSendsPerSecond:  2000,
+		MaxBytesPerSecond:     4 << 20,
+		// A newcomer catching up on a long history from unproven
+		// addresses takes about 100 KB/s; several may.
+		UnprovenBytesPerSecond: 1 << 20,
+		MaxPeers:               1024,
+		SimpleSendsPerSecond:   2000,
 	}
 }

@@ -1,8 +1,9 @@
 package gossiper
 
 import (
-	"cmp"
+	crand "crypto/rand"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -12,16 +13,39 @@ import (
 // Core is the protocol state of one node. It is not safe for concurrent use;
 // the runtime serialises calls.
 type Core struct {
-	cfg   Config
-	name  string
-	rng   Random
-	peers *peerList
+	cfg     Config
+	budgets budgets
+	name    string
+	rng     Random
+	peers   *peerList
 
-	origins []string            // in the order first seen: the status vector's order
-	texts   map[string][]string // texts[o][i] is the text of message i+1 of origin o
-	log     []Entry
-	logSeq  uint64 // the Seq of the newest entry of log
-	alerts  []Alert
+	// origins are those the status lists, in the order first listed: the
+	// status vector's order (origins.go). statusBytes is what they add to
+	// an encoded status; owners counts them by who brought them;
+	// tombstones are the next IDs of evicted ones, oldest first in
+	// tombstoneOrder. textBytes is what their held texts weigh.
+	origins        []*origin
+	byName         map[string]*origin
+	statusBytes    int
+	owners         map[string]int
+	tombstones     map[string]uint32
+	tombstoneOrder []string
+	textBytes      int
+	// ownNames are the names this node has sent under.
+	ownNames map[string]bool
+	// newUnproven is what unproven addresses together may still bring of
+	// new origins.
+	newUnproven bucket
+
+	// log is the chat log (log.go): logSeq is the Seq of its newest entry,
+	// logBytes what it weighs, logWeights that by origin.
+	log        []Entry
+	logSeq     uint64
+	logBytes   int
+	logWeights map[string]int
+	alerts     []Alert
+	// ownSent tracks whether peers take this node's messages (alerts.go).
+	ownSent ownSent
 
 	sessions map[string]session
 	probes   map[string]uint64 // anti-entropy statuses not answered yet, by timer seq
@@ -33,15 +57,16 @@ type Core struct {
 	simpleForwarded map[simpleKey]time.Time
 	simpleBudget    bucket
 	simpleSent      []sentSimple
+	simpleSentBytes int
 	catchUps        map[string]*catchUp
 
-	limiter *rateLimiter
-	// statusBytes is what the origins add to an encoded status.
-	statusBytes int
+	// sources keeps, by address, what may come in and go out (sources.go).
+	sources *sources
 	// claim and held are a peer's word that the network holds more of
 	// this node's messages than it does, and the posts waiting for them.
-	claim *claim
-	held  []heldPost
+	claim     *claim
+	held      []heldPost
+	heldBytes int
 
 	// routes is the next hop towards each origin (routing.go); privates
 	// are the private messages kept for the user, after privateBase
@@ -63,20 +88,33 @@ type Core struct {
 }
 
 // NewCore returns a node's protocol state. Peers in cfg must already be
-// canonical addresses (see messages.ParseAddr); rng drives every random choice.
+// canonical addresses (see messages.ParseAddr); rng drives every random
+// choice. The tokens that prove addresses (sources.go) come from
+// cfg.Secret, or, when it is empty, from a secret of the system's
+// randomness: a stranger must not guess them.
 func NewCore(cfg Config, rng Random) *Core {
+	secret := cfg.Secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		crand.Read(secret)
+	}
 	c := &Core{
 		cfg:             cfg,
+		budgets:         budgetsFor(cfg.MemoryBudget),
 		name:            cfg.Name,
 		rng:             rng,
 		peers:           newPeerList(cfg.MaxPeers),
-		texts:           map[string][]string{},
+		byName:          map[string]*origin{},
+		owners:          map[string]int{},
+		tombstones:      map[string]uint32{},
+		ownNames:        map[string]bool{},
+		logWeights:      map[string]int{},
 		sessions:        map[string]session{},
 		probes:          map[string]uint64{},
 		simpleForwarded: map[simpleKey]time.Time{},
 		catchUps:        map[string]*catchUp{},
-		stats:           Stats{Dropped: map[string]uint64{}},
-		limiter:         newRateLimiter(cfg.MaxPacketsPerSecond),
+		stats:           Stats{Dropped: map[string]uint64{}, Forgotten: map[string]uint64{}},
+		sources:         newSources(secret),
 		flippedAt:       map[string]time.Time{},
 		routes:          map[string]string{},
 	}
@@ -98,12 +136,12 @@ func (c *Core) SetName(name string) error {
 	if err := messages.ValidateName(name); err != nil {
 		return err
 	}
-	old := c.name
-	c.name = name
-	if reason := c.admits(name); reason != "" {
-		c.name = old
-		return fmt.Errorf("this node's status has no room for another origin (%s): keep the name %q", reason, old)
+	if c.byName[name] == nil {
+		if reason := c.fits(name); reason != "" && c.victim("") == nil {
+			return fmt.Errorf("this node's status has no room for another origin (%s): keep the name %q", reason, c.name)
+		}
 	}
+	c.name = name
 	return nil
 }
 
@@ -119,80 +157,47 @@ func (c *Core) AddPeer(addr string) error {
 	return nil
 }
 
-// Log returns the chat messages in the order this node accepted them.
-func (c *Core) Log() []Entry { return append([]Entry(nil), c.log...) }
-
-// LogAfter returns, oldest first, the chat messages accepted after the one
-// numbered seq (0: from the first), at most limit of them and, beyond the
-// first, at most maxBytes of origin and text; more tells whether later ones
-// remain.
-func (c *Core) LogAfter(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
-	i, _ := slices.BinarySearchFunc(c.log, seq+1, func(e Entry, s uint64) int { return cmp.Compare(e.Seq, s) })
-	j, size := i, 0
-	for j < len(c.log) && j-i < limit {
-		size += entryBytes(c.log[j])
-		if j > i && size > maxBytes {
-			break
-		}
-		j++
-	}
-	return append([]Entry(nil), c.log[i:j]...), j < len(c.log)
-}
-
-// LogBefore returns, oldest first, the newest chat messages accepted before
-// the one numbered seq (0: the newest of all), within the same bounds as
-// LogAfter; more tells whether older ones remain.
-func (c *Core) LogBefore(seq uint64, limit, maxBytes int) (entries []Entry, more bool) {
-	j := len(c.log)
-	if seq > 0 {
-		j, _ = slices.BinarySearchFunc(c.log, seq, func(e Entry, s uint64) int { return cmp.Compare(e.Seq, s) })
-	}
-	i, size := j, 0
-	for i > 0 && j-i < limit {
-		size += entryBytes(c.log[i-1])
-		if i < j && size > maxBytes {
-			break
-		}
-		i--
-	}
-	return append([]Entry(nil), c.log[i:j]...), i > 0
-}
-
-// LastSeq is the Seq of the newest chat message, 0 before the first.
-func (c *Core) LastSeq() uint64 { return c.logSeq }
-
-// entryBytes is what a log entry weighs in a page.
-func entryBytes(e Entry) int { return len(e.Origin) + len(e.Text) }
-
 // Alerts returns what the node's user should know, the newest last.
 func (c *Core) Alerts() []Alert { return slices.Clone(c.alerts) }
 
 // Stats returns a copy of the counters.
 func (c *Core) Stats() Stats {
 	s := c.stats
-	s.Dropped = make(map[string]uint64, len(c.stats.Dropped))
-	for k, v := range c.stats.Dropped {
-		s.Dropped[k] = v
-	}
+	s.Dropped = maps.Clone(c.stats.Dropped)
+	s.Forgotten = maps.Clone(c.stats.Forgotten)
+	s.TextBytes, s.LogBytes = c.textBytes, c.logBytes
 	return s
 }
 
-func (c *Core) next(origin string) uint32 { return uint32(len(c.texts[origin])) + 1 }
-
 // Restore rebuilds the history from entries kept by an earlier run, in the
 // order they were accepted. Entries that do not extend their origin's
-// sequence (a gap, a repeat) are skipped and counted in the returned number.
+// sequence (a gap, a repeat) are skipped and counted in the returned number;
+// the room and the memory budgets apply as they do to rumors that arrive.
 func (c *Core) Restore(entries []Entry) (skipped int) {
 	for _, e := range entries {
-		if e.Origin == "" || e.ID != c.next(e.Origin) || c.admits(e.Origin) != "" {
+		if !c.restore(e) {
 			skipped++
-			continue
 		}
-		c.accept(&messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, e.Received)
 	}
 	c.out = Output{}
 	c.latest = nil
 	return skipped
+}
+
+func (c *Core) restore(e Entry) bool {
+	o := c.byName[e.Origin]
+	if o == nil && messages.ValidateName(e.Origin) == nil && e.ID == c.next(e.Origin) {
+		owner := restoredOwner
+		if c.protected(e.Origin) {
+			owner = ""
+		}
+		o, _ = c.admit(e.Origin, owner, "", e.Received)
+	}
+	if o == nil || e.ID != o.next() {
+		return false
+	}
+	c.accept(o, &messages.RumorMessage{Origin: e.Origin, ID: e.ID, Text: e.Text}, false, e.Received)
+	return true
 }
 
 // Client handles a chat message typed by this node's user.
@@ -200,8 +205,8 @@ func (c *Core) Client(text string, now time.Time) (Output, Posted, error) {
 	if err := messages.ValidateText(text); err != nil {
 		return Output{}, Posted{}, err
 	}
-	if len(c.held) >= maxHeldPosts {
-		return Output{}, Posted{}, fmt.Errorf("%d messages already wait for this node's earlier messages to come back from its peers: try again in a few seconds", len(c.held))
+	if err := c.mayHold(text); err != nil && !c.cfg.Simple {
+		return Output{}, Posted{}, err
 	}
 	c.print("CLIENT MESSAGE " + printable(text))
 	if c.cfg.Simple {
@@ -239,7 +244,7 @@ func (c *Core) Datagram(from string, b []byte, now time.Time) Output {
 		return c.take()
 	}
 	// The cheap checks go first: decoding is most of what a packet costs.
-	if !c.limiter.allow(from, now) {
+	if !c.received(from, len(b), now) {
 		c.drop("rate-limited")
 		return c.take()
 	}
@@ -290,7 +295,7 @@ func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Outp
 func (c *Core) Timeout(t Timer, now time.Time) Output {
 	switch t.Kind {
 	case TimerCatchUp:
-		c.catchUpTimeout(t)
+		c.catchUpTimeout(t, now)
 	case TimerProbe:
 		c.probeTimeout(t, now)
 	case TimerResend:
@@ -342,9 +347,17 @@ func (c *Core) learn(addr string) {
 	}
 }
 
-func (c *Core) send(to string, p *messages.GossipPacket) {
+// send sends p to the peer at to if its budget affords it (sources.go),
+// and reports whether it did.
+func (c *Core) send(to string, p *messages.GossipPacket, now time.Time) bool {
+	if !c.affords(to, p, now) {
+		c.stats.Refused++
+		return false
+	}
+	c.spend(to, p, now)
 	c.stats.PacketsOut++
 	c.out.Sends = append(c.out.Sends, Send{To: to, Packet: p})
+	return true
 }
 
 func (c *Core) print(line string) { c.out.Lines = append(c.out.Lines, line) }

@@ -113,8 +113,8 @@ func TestPeerListCapKeepsBootstrapPeers(t *testing.T) {
 }
 
 func TestStatusAlwaysFitsADatagram(t *testing.T) {
-	c, _ := newTestCore(false, p1)
-	c.limiter = newRateLimiter(0)
+	c, _ := newTestCore(false, p1, p2)
+	c.cfg.MaxPacketsPerSecond = 0
 	for i := range MaxOrigins {
 		receive(c, p2, fuzzseed.Rumor(fmt.Sprintf("%0250d", i), 1, "x"), t0)
 	}
@@ -124,8 +124,9 @@ func TestStatusAlwaysFitsADatagram(t *testing.T) {
 	}
 	// Every origin kept is listed: one left out would be offered again
 	// and again by every peer.
-	if got, kept := len(c.Status()), len(c.origins); got != kept || c.Stats().Dropped["status-full"] == 0 {
-		t.Fatalf("status lists %d of %d origins kept; %d dropped as status-full", got, kept, c.Stats().Dropped["status-full"])
+	// A new origin that does not fit takes the place of another.
+	if got, kept := len(c.Status()), len(c.origins); got != kept || c.Stats().OriginsEvicted == 0 {
+		t.Fatalf("status lists %d of %d origins kept; %d evicted", got, kept, c.Stats().OriginsEvicted)
 	}
 }
 
@@ -138,7 +139,7 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 	}
 	c, _ := newTestCore(true, peers...)
 	c.cfg.SimpleSendsPerSecond = 500
-	c.limiter = newRateLimiter(0)
+	c.cfg.MaxPacketsPerSecond = 0
 	sent, printed := 0, 0
 	for i := range 50 {
 		out := receive(c, p2, fuzzseed.Simple("X", p2, fmt.Sprint("spoof ", i)), t0)
@@ -162,6 +163,7 @@ func TestSimpleForwardingHasANodeWideBudget(t *testing.T) {
 // byte budget; the oldest go first.
 func TestPrivateMessagesKeptAreBounded(t *testing.T) {
 	c, _ := newTestCore(false, p1)
+	c.cfg.MaxPacketsPerSecond = 0
 	text := strings.Repeat("x", 60000)
 	for i := range 1000 {
 		pm := &messages.PrivateMessage{Origin: fmt.Sprintf("o%d", i), Text: text, Destination: c.Name(), HopLimit: 10}

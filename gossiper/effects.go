@@ -70,6 +70,8 @@ type Output struct {
 	// Private are the private messages this event sent or delivered here,
 	// to be stored like Accepted.
 	Private []PrivateEntry
+	// Alerted tells that the node's alerts changed.
+	Alerted bool
 }
 
 // Entry is one chat message in a node's log.
@@ -99,6 +101,8 @@ type Alert struct {
 	// First and Last are when it was first and last seen; Count how often.
 	First, Last time.Time
 	Count       int
+	// warned is when it was last written to stderr.
+	warned time.Time
 }
 
 // Posted identifies a message this node originated.
@@ -118,7 +122,24 @@ type Stats struct {
 	// Private messages this node sent, forwarded and took as their
 	// destination.
 	PrivateSent, PrivateForwarded, PrivateDelivered uint64
-	Dropped                                         map[string]uint64
+	// Dropped counts the datagrams, and the rumors held early, dropped,
+	// by reason.
+	Dropped map[string]uint64
+	// Refused counts the datagrams this node did not send because the
+	// address's budget did not afford them (sources.go).
+	Refused uint64
+	// Forgotten counts the messages forgotten under the memory budget:
+	// "texts" no longer sent to peers, "log" no longer shown.
+	Forgotten map[string]uint64
+	// Impersonations counts the rumors under this node's own names that
+	// it did not write.
+	Impersonations uint64
+	// OriginsEvicted counts the origins that made way for new ones in the
+	// room of the status (origins.go).
+	OriginsEvicted uint64
+	// TextBytes and LogBytes are what the texts kept for peers and the
+	// chat log weigh now against their budgets.
+	TextBytes, LogBytes int
 }
 
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2

@@ -3,6 +3,7 @@ package gossiper
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,82 @@ func BenchmarkFloodDatagrams(b *testing.B) {
 	b.Run("node", func(b *testing.B) {
 		run(b, func(c *Core, from string, pkt []byte, now time.Time) { c.Datagram(from, pkt, now) })
 	})
+}
+
+// Issue 14, defect 1: a stranger who sends Rumor{Z, i, 60,000 x "x"} for i
+// = 1, 2, ... grew a node's memory without bound. The texts a node keeps
+// for its peers and the chat log it keeps for its user each have a budget
+// of bytes; past it the node forgets the oldest messages of the origin that
+// weighs most, so the stranger's go and ordinary chat stays.
+func TestMemoryBudgetForgetsTheHeaviestOriginFirst(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Addr, cfg.Peers = "A", self, []string{p1}
+	cfg.MaxPacketsPerSecond = 0
+	cfg.MemoryBudget = MinMemoryBudget
+	c := NewCore(cfg, &script{})
+	b := budgetsFor(cfg.MemoryBudget)
+	chat := strings.Repeat("c", 100)
+	now := t0
+	for i := 1; i <= 100; i++ {
+		for _, o := range []string{"H1", "H2", "H3"} {
+			receive(c, p1, fuzzseed.Rumor(o, uint32(i), chat), now)
+		}
+	}
+	flood := strings.Repeat("x", messages.MaxTextBytes)
+	const floodCount = 2000 // 120 MB of text, 15 times each budget
+	for i := 1; i <= floodCount; i++ {
+		now = now.Add(time.Millisecond)
+		receive(c, "127.0.0.1:6666", fuzzseed.Rumor("Z", uint32(i), flood), now)
+		if c.textBytes > b.texts || c.logBytes > b.log {
+			t.Fatalf("after %d of the flood's rumors the texts weigh %d (budget %d), the log %d (budget %d)", i, c.textBytes, b.texts, c.logBytes, b.log)
+		}
+	}
+	// Every message was taken and counted: the status tells peers where
+	// the node is, and none of them sends Z's rumors again.
+	if next := c.next("Z"); next != floodCount+1 {
+		t.Fatalf("Z's next ID is %d, want %d", next, floodCount+1)
+	}
+	if z := c.listed("Z"); z.base == 0 || len(z.texts) == 0 {
+		t.Fatalf("Z holds texts from %d, %d of them: want the oldest forgotten and the newest kept", z.base+1, len(z.texts))
+	}
+	for _, o := range []string{"H1", "H2", "H3"} {
+		if h := c.listed(o); h.base != 0 || len(h.texts) != 100 {
+			t.Errorf("%s lost messages: it holds %d from %d", o, len(h.texts), h.base+1)
+		}
+	}
+	honest := 0
+	for _, e := range c.Log() {
+		if e.Origin != "Z" {
+			honest++
+		}
+	}
+	if honest != 300 {
+		t.Errorf("the log holds %d of the 300 honest messages", honest)
+	}
+	if s := c.Stats(); s.Forgotten["texts"] == 0 || s.Forgotten["log"] == 0 {
+		t.Errorf("forgotten counts %v, want both counted", s.Forgotten)
+	}
+}
+
+// When nothing stands out (many light origins), the log forgets its oldest
+// eighth, as a chat scrolls away.
+func TestLogForgetsTheOldestWhenNoOriginStandsOut(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Addr, cfg.Peers = "A", self, []string{p1}
+	cfg.MaxPacketsPerSecond = 0
+	cfg.MemoryBudget = MinMemoryBudget
+	c := NewCore(cfg, &script{})
+	b := budgetsFor(cfg.MemoryBudget)
+	text := strings.Repeat("t", 1000)
+	n := 0
+	for c.stats.Forgotten["log"] == 0 {
+		n++
+		receive(c, p1, fuzzseed.Rumor(fmt.Sprintf("o%d", (n-1)%500), uint32((n-1)/500+1), text), t0)
+	}
+	if c.logBytes > b.log {
+		t.Fatalf("the log weighs %d, over its budget %d", c.logBytes, b.log)
+	}
+	if first := c.log[0].Seq; first <= 1 || c.log[len(c.log)-1].Seq != uint64(n) {
+		t.Fatalf("the log runs from Seq %d to %d after %d messages: want the oldest gone, the newest kept", first, c.log[len(c.log)-1].Seq, n)
+	}
 }

@@ -320,7 +320,7 @@ func (n *Node) do(event func(c *Core) Output) {
 		return
 	}
 	out := event(n.core)
-	if len(out.Lines) > 0 || len(out.Private) > 0 {
+	if len(out.Lines) > 0 || len(out.Private) > 0 || out.Alerted {
 		n.notifyLocked()
 	}
 	for _, w := range out.Warnings {

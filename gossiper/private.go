@@ -13,7 +13,8 @@ import (
 var ErrNoRoute = errors.New("no route")
 
 // maxPrivateKept and maxPrivateBytes cap the private messages a node keeps
-// for its user, sent and received, and the bytes of their texts: anyone can
+// for its user, sent and received, and the bytes of their texts (a smaller
+// memory budget lowers the bytes, see budgets): anyone can
 // send a node private messages. Past either, the oldest eighth is forgotten
 // at once, so the cost of forgetting is spread over many messages (a stored
 // one stays on disk).
@@ -61,10 +62,12 @@ func (c *Core) SendPrivate(dest, text string, now time.Time) (Output, PrivateEnt
 		return Output{}, PrivateEntry{}, fmt.Errorf("%w to %q: this node has not heard from it yet", ErrNoRoute, dest)
 	}
 	pm := &messages.PrivateMessage{Origin: c.name, Text: text, Destination: dest, HopLimit: messages.DefaultHopLimit}
+	if !c.send(hop, &messages.GossipPacket{Private: pm}, now) {
+		return Output{}, PrivateEntry{}, fmt.Errorf("the next hop towards %q, %s, has not yet shown that it receives what this node sends, and its budget is spent: try again in a few seconds", dest, hop)
+	}
 	sent := PrivateEntry{Origin: c.name, Destination: dest, Text: text, HopLimit: pm.HopLimit, Sent: true, At: now}
 	c.stats.PrivateSent++
 	c.keepPrivate(sent)
-	c.send(hop, &messages.GossipPacket{Private: pm})
 	return c.take(), sent, nil
 }
 
@@ -97,14 +100,17 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 	}
 	fwd := *pm
 	fwd.HopLimit = limit - 1
+	if !c.send(hop, &messages.GossipPacket{Private: &fwd}, now) {
+		c.drop("send-budget")
+		return
+	}
 	c.stats.PrivateForwarded++
-	c.send(hop, &messages.GossipPacket{Private: &fwd})
 }
 
 func (c *Core) keepPrivate(e PrivateEntry) {
 	c.privates = append(c.privates, e)
 	c.privateBytes += len(e.Text)
-	if len(c.privates) > maxPrivateKept || c.privateBytes > maxPrivateBytes {
+	if len(c.privates) > maxPrivateKept || c.privateBytes > c.budgets.private {
 		n := max(len(c.privates)/8, 1)
 		for _, old := range c.privates[:n] {
 			c.privateBytes -= len(old.Text)

@@ -2,32 +2,29 @@ package gossiper
 
 import "time"
 
-// bucket is a token bucket: a source may send rate packets a second, and a
-// burst of twice that.
+// bucket is a token bucket: it fills at a rate a second, up to twice the
+// rate.
 type bucket struct {
 	tokens float64
 	last   time.Time
 }
 
-type rateLimiter struct {
-	rate    float64
-	buckets map[string]*bucket
-}
-
-func newRateLimiter(rate float64) *rateLimiter {
-	return &rateLimiter{rate: rate, buckets: map[string]*bucket{}}
-}
-
-func newBucket(rate float64, now time.Time) *bucket {
-	return &bucket{tokens: 2 * rate, last: now}
-}
-
-// take takes n tokens, if the bucket has them, refilling it at rate first.
-func (b *bucket) take(n, rate float64, now time.Time) bool {
+// fill adds what the time since the last fill earned. A bucket that was
+// never filled starts full.
+func (b *bucket) fill(rate float64, now time.Time) {
+	if b.last.IsZero() {
+		b.tokens, b.last = 2*rate, now
+		return
+	}
 	if d := now.Sub(b.last); d > 0 {
 		b.tokens = min(2*rate, b.tokens+d.Seconds()*rate)
 		b.last = now
 	}
+}
+
+// take takes n tokens, if the bucket has them.
+func (b *bucket) take(n, rate float64, now time.Time) bool {
+	b.fill(rate, now)
 	if b.tokens < n {
 		return false
 	}
@@ -35,35 +32,8 @@ func (b *bucket) take(n, rate float64, now time.Time) bool {
 	return true
 }
 
-// allow takes a token from source's bucket, if it has one.
-func (l *rateLimiter) allow(source string, now time.Time) bool {
-	if l.rate <= 0 {
-		return true
-	}
-	b := l.buckets[source]
-	if b == nil {
-		if len(l.buckets) >= maxSources {
-			l.evict(now)
-		}
-		b = newBucket(l.rate, now)
-		l.buckets[source] = b
-	}
-	return b.take(1, l.rate, now)
-}
-
-// evict forgets the sources whose buckets are full again (they have been
-// quiet long enough to be indistinguishable from new), or one of the others
-// when none is.
-func (l *rateLimiter) evict(now time.Time) {
-	for s, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= 2*l.rate {
-			delete(l.buckets, s)
-		}
-	}
-	for s := range l.buckets {
-		if len(l.buckets) < maxSources {
-			break
-		}
-		delete(l.buckets, s)
-	}
+// available reports whether the bucket has n tokens, taking none.
+func (b *bucket) available(n, rate float64, now time.Time) bool {
+	b.fill(rate, now)
+	return b.tokens >= n
 }

@@ -12,12 +12,12 @@ import (
 // claim: anyone can send one, and numbering past it on trust would let one
 // datagram push the node's IDs where no peer ever takes them. So the node
 // numbers its messages only after those it holds. While a claim about its
-// origin is open, new posts wait, unnumbered, for the old messages to come
-// back like any rumor the node lacks. A claim that brings no message for
-// recoverPatience is dropped, and no post waits longer than maxHold.
+// origin is open, new posts and route rumors wait, unnumbered, for the old
+// messages to come back like any rumor the node lacks. Whatever strangers
+// send, a post waits at most maxHold: claims sent again and again, or old
+// messages trickling back, never make it wait longer.
 const (
-	recoverPatience = time.Second
-	maxHold         = 3 * time.Second
+	maxHold = time.Second
 	// maxHeldPosts caps the posts waiting at once.
 	maxHeldPosts = 1024
 )
@@ -29,11 +29,14 @@ type claim struct {
 	want   uint32
 	// progressAt is when the claim was made or last brought a message back.
 	progressAt time.Time
-	timerSeq   uint64
+	// timerSeq and due are the recover timer armed last, and when it fires.
+	timerSeq uint64
+	due      time.Time
 }
 
 // heldPost is a post waiting for the open claim; it belongs to the claim's
-// origin, the node's name when it was posted.
+// origin, the node's name when it was posted. An empty text is a route
+// rumor.
 type heldPost struct {
 	text string
 	at   time.Time
@@ -49,20 +52,35 @@ func (c *Core) noteClaim(from string, want uint32, now time.Time) {
 	c.endClaim(now)
 	c.claim = &claim{origin: c.name, want: want, progressAt: now}
 	c.out.Warnings = append(c.out.Warnings, fmt.Sprintf(
-		"peer %s says the network holds messages of this node's origin %s up to ID %d, which this node lacks: new messages wait for them to come back, for at most %s without one",
-		from, c.name, want-1, recoverPatience))
+		"peer %s says the network holds messages of this node's origin %s up to ID %d, which this node lacks: new messages wait for them to come back, each for at most %s",
+		from, c.name, want-1, maxHold))
 	c.armRecover(now)
 }
 
+// mayHold says why a post of text cannot be taken now, or returns nil: a
+// post that would have to wait for an open claim (see holdPost) when the
+// posts waiting already fill what may wait.
+func (c *Core) mayHold(text string) error {
+	if c.claim == nil || c.claim.origin != c.name {
+		return nil
+	}
+	if len(c.held) >= maxHeldPosts || c.heldBytes+len(text) > c.budgets.held {
+		return fmt.Errorf("%d messages already wait for this node's earlier messages to come back from its peers: try again in a second", len(c.held))
+	}
+	return nil
+}
+
 // holdPost keeps a post aside while a claim about its origin is open, and
-// reports whether it did.
+// reports whether it did; mayHold has allowed it.
 func (c *Core) holdPost(text string, now time.Time) bool {
 	if c.claim == nil || c.claim.origin != c.name {
 		return false
 	}
-	// The claim's timer is pending and fires no later than this post's
-	// deadline, which is after it.
 	c.held = append(c.held, heldPost{text: text, at: now})
+	c.heldBytes += len(text)
+	if len(c.held) == 1 && c.recoverDeadline().Before(c.claim.due) {
+		c.armRecover(now)
+	}
 	return true
 }
 
@@ -83,20 +101,21 @@ func (c *Core) settleClaim(now time.Time) {
 	}
 }
 
+// recoverDeadline is when the claim ends: when the first post waiting for
+// it has waited maxHold, or, with none waiting, maxHold after the claim last
+// brought a message back.
 func (c *Core) recoverDeadline() time.Time {
-	d := c.claim.progressAt.Add(recoverPatience)
 	if len(c.held) > 0 {
-		if h := c.held[0].at.Add(maxHold); h.Before(d) {
-			d = h
-		}
+		return c.held[0].at.Add(maxHold)
 	}
-	return d
+	return c.claim.progressAt.Add(maxHold)
 }
 
 func (c *Core) armRecover(now time.Time) {
 	c.timerSeq++
-	c.claim.timerSeq = c.timerSeq
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerRecover, Peer: c.claim.origin, Seq: c.timerSeq, After: max(c.recoverDeadline().Sub(now), time.Millisecond)})
+	after := max(c.recoverDeadline().Sub(now), time.Millisecond)
+	c.claim.timerSeq, c.claim.due = c.timerSeq, now.Add(after)
+	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerRecover, Peer: c.claim.origin, Seq: c.timerSeq, After: after})
 }
 
 func (c *Core) recoverTimeout(t Timer, now time.Time) {
@@ -120,16 +139,29 @@ func (c *Core) endClaim(now time.Time) {
 		return
 	}
 	origin, held := c.claim.origin, c.held
-	c.claim, c.held = nil, nil
+	c.claim, c.held, c.heldBytes = nil, nil, 0
 	for _, h := range held {
 		c.number(origin, h.text, now)
 	}
 }
 
-// number gives text the next ID of origin and starts mongering it.
+// number gives text the next ID of origin, one of this node's names, and
+// starts mongering it.
 func (c *Core) number(origin, text string, now time.Time) Posted {
-	r := &messages.RumorMessage{Origin: origin, ID: c.next(origin), Text: text}
-	c.accept(r, now)
+	o := c.byName[origin]
+	if o == nil {
+		// Room for this node's own name is kept, or made: its own names
+		// take the place of another source's origin (see victim).
+		var reason string
+		if o, reason = c.admit(origin, "", "", now); o == nil {
+			c.drop("own-" + reason)
+			return Posted{Origin: origin}
+		}
+	}
+	c.ownNames[origin] = true
+	r := &messages.RumorMessage{Origin: origin, ID: o.next(), Text: text}
+	c.accept(o, r, false, now)
+	c.ownSent.posted(origin, r.ID, now)
 	if to, ok := c.pickPeer(""); ok {
 		c.monger(to, r, now)
 	}

@@ -39,12 +39,14 @@ func (c *Core) Routes() []Route {
 
 // RouteRumor sends a route rumor: an empty rumor of this node's origin, so
 // that every node learns a next hop towards it even when nobody chats.
-// While the node waits for its own old messages (see recovery.go) it sends
-// none: the next period will.
+// While the node waits for its own old messages (see recovery.go) it waits
+// with the posts, as long as they do at most, so it keeps its period.
 func (c *Core) RouteRumor(now time.Time) Output {
-	if c.cfg.Simple || (c.claim != nil && c.claim.origin == c.name) {
+	if c.cfg.Simple || c.mayHold("") != nil {
 		return Output{}
 	}
-	c.number(c.name, "", now)
+	if !c.holdPost("", now) {
+		c.number(c.name, "", now)
+	}
 	return c.take()
 }

@@ -38,81 +38,103 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		c.drop("text-too-large")
 		return
 	}
-	if reason := c.admits(r.Origin); reason != "" {
-		c.drop(reason)
-		return
-	}
-	c.learn(from)
+	o := c.byName[r.Origin]
 	if next := c.next(r.Origin); r.ID != next {
 		// Only the next message of an origin is taken, so a log never has a
 		// gap: one a little ahead waits in the window for its turn, and the
 		// status tells the sender where to resume.
-		if r.ID < next {
-			c.stats.Duplicates++
-		} else {
+		switch {
+		case r.ID > next:
 			c.stats.OutOfOrder++
-			if n := c.window.keep(r, from, next); n > 0 {
+			if n := c.window.keep(r, from, next, c.budgets.window); n > 0 {
 				c.stats.Dropped["window-share"] += uint64(n)
 			}
+		case o == nil:
+			// An evicted origin's old rumor: peers go on offering it, and
+			// an answer would make them offer it again and again.
+			c.drop("evicted-origin")
+			return
+		default:
+			c.stats.Duplicates++
 		}
-		c.sendStatus(from)
+		c.learn(from)
+		c.sendStatus(from, now)
 		return
 	}
+	if o == nil {
+		var reason string
+		if o, reason = c.admit(r.Origin, c.ownerOf(from), from, now); o == nil {
+			// No answer either: the status would not list it, and the peer
+			// would offer it again at once.
+			c.drop(reason)
+			return
+		}
+	}
+	c.learn(from)
 	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
-	c.takeRumor(from, r, now)
+	c.takeRumor(from, o, r, now)
 	for {
-		held, ok := c.window.take(Posted{r.Origin, c.next(r.Origin)})
+		held, ok := c.window.take(Posted{r.Origin, o.next()})
 		if !ok {
 			break
 		}
-		c.takeRumor(held.from, held.rumor, now)
+		c.takeRumor(held.from, o, held.rumor, now)
 	}
 	c.settleClaim(now)
-	c.sendStatus(from)
+	c.sendStatus(from, now)
 	c.probe(from)
-	c.awaitCatchUp(from, true)
+	c.awaitCatchUp(from, true, now)
 	if to, ok := c.pickPeer(from); ok {
 		c.monger(to, r, now)
 	}
 }
 
-// takeRumor adds a rumor from a peer to the history as the next of its
-// origin, and prints it.
-func (c *Core) takeRumor(from string, r *messages.RumorMessage, now time.Time) {
-	c.accept(r, now)
+// takeRumor adds a rumor of o from a peer to the history as o's next, and
+// prints it.
+func (c *Core) takeRumor(from string, o *origin, r *messages.RumorMessage, now time.Time) {
+	forged := c.protected(r.Origin)
+	if forged {
+		c.impersonated(from, r, now)
+	}
+	c.accept(o, r, forged, now)
 	c.holders.add(Posted{r.Origin, r.ID}, from)
 	// A rumor without text is a route rumor, not a chat message: a RUMOR
 	// line for it would read as an empty chat message.
 	if r.Text != "" {
-		c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", printable(r.Origin), from, r.ID, printable(r.Text)))
+		c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", r.Origin, from, r.ID, printable(r.Text)))
 		c.print(c.peers.line())
 	}
 	c.noteRoute(r.Origin, from)
 }
 
-func (c *Core) accept(r *messages.RumorMessage, now time.Time) {
-	if _, seen := c.texts[r.Origin]; !seen {
-		c.origins = append(c.origins, r.Origin)
-		c.statusBytes += statusEntryBytes(r.Origin)
-	}
-	c.texts[r.Origin] = append(c.texts[r.Origin], r.Text)
+// accept adds r, the next message of o, to the history. forged marks a
+// message under this node's own name that it did not write.
+func (c *Core) accept(o *origin, r *messages.RumorMessage, forged bool, now time.Time) {
+	c.hold(o, r.Text, now)
 	c.stats.Accepted++
 	c.out.Accepted = append(c.out.Accepted, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now})
 	// Empty rumors carry no chat text (later versions of the protocol use
 	// them for routing); they are gossiped but kept out of the chat log.
 	if r.Text != "" {
-		c.logSeq++
-		c.log = append(c.log, Entry{Origin: r.Origin, ID: r.ID, Text: r.Text, Received: now, Seq: c.logSeq})
+		c.appendLog(r.Origin, r.ID, r.Text, forged, now)
 	}
 	c.latest, c.latestAt = r, now
 	c.claimProgress(r.Origin, now)
 }
 
-func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) {
+// monger sends r to the peer at to and waits for its status, and reports
+// whether the peer's budget let it go.
+func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) bool {
+	p := &messages.GossipPacket{Rumor: r}
+	if !c.affords(to, p, now) {
+		c.stats.Refused++
+		return false
+	}
 	c.inflight.sent(to, r, now)
 	c.print("MONGERING with " + to)
-	c.send(to, &messages.GossipPacket{Rumor: r})
+	c.send(to, p, now)
 	c.timerSeq++
 	c.sessions[to] = session{rumor: r, seq: c.timerSeq}
 	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerMonger, Peer: to, Seq: c.timerSeq, After: c.cfg.MongerTimeout})
+	return true
 }

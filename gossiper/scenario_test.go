@@ -31,10 +31,11 @@ package gossiper
 //	route                  the route-rumor timer (-rtimer)
 //	add-peer <addr>        a peer added by hand
 //	rename <name>          the local user changes the node's name
-//	show status|peers|log|timers|routes|private
-//	                       the node's vector clock, peer list, chat log,
-//	                       the timers armed and not fired yet, its next
-//	                       hops, or the private messages it keeps
+//	show status|peers|log|timers|routes|private|alerts
+//	                       the node's vector clock, peer list, chat log
+//	                       (forged messages marked), the timers armed and
+//	                       not fired yet, its next hops, the private
+//	                       messages it keeps, or its alerts for the user
 //
 // A packet is one or more parts (several make a packet with several fields
 // set), or raw bytes:
@@ -69,6 +70,11 @@ package gossiper
 //	drop <reason> (N)               packets dropped, by the reason counted in
 //	                                Stats().Dropped (N when more than one)
 //	count duplicate|out-of-order    rumors answered but not taken
+//	count evicted                   origins that made way in the status
+//	count refused                   datagrams the budget of their
+//	                                address did not let go (sources.go)
+//	count forgotten-texts|log       messages forgotten under the memory
+//	                                budget
 //	warn <text>                     a diagnostic for stderr
 //	error <text>                    a client message refused
 //	clock 1.5s                      the time since the node started, when
@@ -81,15 +87,17 @@ package gossiper
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/datadriven"
+	"go.dedis.ch/protobuf"
 
 	"github.com/peerster/Peerster/internal/fuzzseed"
 	"github.com/peerster/Peerster/messages"
@@ -156,14 +164,54 @@ func (r *scenarioRandom) Shuffle(int, func(i, j int)) {}
 
 // result is what one event did.
 type result struct {
-	out        Output
-	draws      []string
-	dropped    map[string]uint64
-	duplicates uint64
-	outOfOrder uint64
-	err        error
-	posted     *Posted // what Client reported posting
-	clock      string  // the clock after the event, if it moved
+	out    Output
+	draws  []string
+	counts tally
+	err    error
+	posted *Posted // what Client reported posting
+	clock  string  // the clock after the event, if it moved
+}
+
+// tally is what an event changed in the node's counters.
+type tally struct {
+	dropped, forgotten                       map[string]uint64
+	duplicates, outOfOrder, evicted, refused uint64
+}
+
+// tallyOf is what the counters went up by from before to after.
+func tallyOf(before, after Stats) tally {
+	t := tally{dropped: map[string]uint64{}, forgotten: map[string]uint64{}}
+	for k, v := range after.Dropped {
+		if d := v - before.Dropped[k]; d > 0 {
+			t.dropped[k] = d
+		}
+	}
+	for k, v := range after.Forgotten {
+		if d := v - before.Forgotten[k]; d > 0 {
+			t.forgotten[k] = d
+		}
+	}
+	t.duplicates = after.Duplicates - before.Duplicates
+	t.outOfOrder = after.OutOfOrder - before.OutOfOrder
+	t.evicted = after.OriginsEvicted - before.OriginsEvicted
+	t.refused = after.Refused - before.Refused
+	return t
+}
+
+func (t *tally) add(u tally) {
+	if t.dropped == nil {
+		t.dropped, t.forgotten = map[string]uint64{}, map[string]uint64{}
+	}
+	for k, v := range u.dropped {
+		t.dropped[k] += v
+	}
+	for k, v := range u.forgotten {
+		t.forgotten[k] += v
+	}
+	t.duplicates += u.duplicates
+	t.outOfOrder += u.outOfOrder
+	t.evicted += u.evicted
+	t.refused += u.refused
 }
 
 func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) string {
@@ -220,7 +268,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 		return ""
 	case "show":
 		if len(args) != 1 {
-			td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private")
+			td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts")
 		}
 		return s.show(t, td, args[0].s)
 	case "repeat":
@@ -334,6 +382,11 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 		if len(args) < 2 {
 			return r, fmt.Errorf("recv takes an address and a packet")
 		}
+		for i, a := range args {
+			if a.s == "echo=token" && !a.quoted {
+				args[i].s = fmt.Sprintf("echo=%d", s.core.sources.get(args[0].s, s.core, s.now).token)
+			}
+		}
 		b, err := datagram(s.t, args[1:])
 		if err != nil {
 			return r, err
@@ -390,15 +443,7 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 	for _, tm := range r.out.Timers {
 		s.timers = append(s.timers, armedTimer{Timer: tm, deadline: s.now.Add(tm.After)})
 	}
-	after := s.core.Stats()
-	r.dropped = map[string]uint64{}
-	for k, v := range after.Dropped {
-		if d := v - before.Dropped[k]; d > 0 {
-			r.dropped[k] = d
-		}
-	}
-	r.duplicates = after.Duplicates - before.Duplicates
-	r.outOfOrder = after.OutOfOrder - before.OutOfOrder
+	r.counts = tallyOf(before, s.core.Stats())
 	return r, nil
 }
 
@@ -437,7 +482,11 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 		lines = append(lines, "peers "+strings.Join(s.core.Peers(), ","))
 	case "log":
 		for _, e := range s.core.Log() {
-			lines = append(lines, fmt.Sprintf("%s/%d %s", word(e.Origin), e.ID, quote(e.Text)))
+			line := fmt.Sprintf("%s/%d %s", word(e.Origin), e.ID, quote(e.Text))
+			if e.Forged {
+				line += " (forged)"
+			}
+			lines = append(lines, line)
 		}
 		if len(lines) == 0 {
 			lines = append(lines, "(empty)")
@@ -457,6 +506,13 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 		if len(lines) == 0 {
 			lines = append(lines, "(empty)")
 		}
+	case "alerts":
+		for _, a := range s.core.Alerts() {
+			lines = append(lines, fmt.Sprintf("alert %s x%d, first %s, last %s: %s", a.Kind, a.Count, a.First.Sub(s.start), a.Last.Sub(s.start), a.Text))
+		}
+		if len(lines) == 0 {
+			lines = append(lines, "(none)")
+		}
 	case "timers":
 		for _, tm := range s.timers {
 			if !tm.fired {
@@ -467,7 +523,7 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 			lines = append(lines, "(none)")
 		}
 	default:
-		td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, not %q", what)
+		td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts, not %q", what)
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
@@ -491,7 +547,7 @@ func render(r result) string {
 	for _, tm := range r.out.Timers {
 		lines = append(lines, fmt.Sprintf("timer #%d %s %s %s", tm.Seq, tm.Kind, tm.Peer, tm.After))
 	}
-	lines = append(lines, counts(r.dropped, r.duplicates, r.outOfOrder)...)
+	lines = append(lines, r.counts.lines()...)
 	for _, w := range r.out.Warnings {
 		lines = append(lines, "warn "+w)
 	}
@@ -509,8 +565,7 @@ func render(r result) string {
 // drops and counts as for one event.
 func summarize(rs []result) string {
 	var printed, draws, stored, sent, timers, warnings, errs int
-	var dup, ooo uint64
-	dropped := map[string]uint64{}
+	var sum tally
 	for _, r := range rs {
 		printed += len(r.out.Lines)
 		draws += len(r.draws)
@@ -521,11 +576,7 @@ func summarize(rs []result) string {
 		if r.err != nil {
 			errs++
 		}
-		for k, v := range r.dropped {
-			dropped[k] += v
-		}
-		dup += r.duplicates
-		ooo += r.outOfOrder
+		sum.add(r.counts)
 	}
 	lines := []string{
 		fmt.Sprintf("lines %d", printed),
@@ -534,7 +585,7 @@ func summarize(rs []result) string {
 		fmt.Sprintf("send %d", sent),
 		fmt.Sprintf("timer %d", timers),
 	}
-	lines = append(lines, counts(dropped, dup, ooo)...)
+	lines = append(lines, sum.lines()...)
 	if warnings > 0 {
 		lines = append(lines, fmt.Sprintf("warn %d", warnings))
 	}
@@ -544,7 +595,7 @@ func summarize(rs []result) string {
 	return strings.Join(lines, "\n")
 }
 
-func counts(dropped map[string]uint64, dup, ooo uint64) []string {
+func (t tally) lines() []string {
 	n := func(v uint64) string {
 		if v == 1 {
 			return ""
@@ -552,19 +603,19 @@ func counts(dropped map[string]uint64, dup, ooo uint64) []string {
 		return fmt.Sprintf(" (%d)", v)
 	}
 	var lines []string
-	reasons := make([]string, 0, len(dropped))
-	for k := range dropped {
-		reasons = append(reasons, k)
+	for _, k := range slices.Sorted(maps.Keys(t.dropped)) {
+		lines = append(lines, "drop "+k+n(t.dropped[k]))
 	}
-	sort.Strings(reasons)
-	for _, k := range reasons {
-		lines = append(lines, "drop "+k+n(dropped[k]))
+	for _, c := range []struct {
+		what string
+		v    uint64
+	}{{"duplicate", t.duplicates}, {"out-of-order", t.outOfOrder}, {"evicted", t.evicted}, {"refused", t.refused}} {
+		if c.v > 0 {
+			lines = append(lines, "count "+c.what+n(c.v))
+		}
 	}
-	if dup > 0 {
-		lines = append(lines, "count duplicate"+n(dup))
-	}
-	if ooo > 0 {
-		lines = append(lines, "count out-of-order"+n(ooo))
+	for _, k := range slices.Sorted(maps.Keys(t.forgotten)) {
+		lines = append(lines, "count forgotten-"+k+n(t.forgotten[k]))
 	}
 	return lines
 }
@@ -579,7 +630,14 @@ func packet(p *messages.GossipPacket) string {
 		parts = append(parts, fmt.Sprintf("rumor %s/%d %s", word(r.Origin), r.ID, quote(r.Text)))
 	}
 	if st := p.Status; st != nil {
-		parts = append(parts, statusText(st.Want))
+		part := statusText(st.Want)
+		if pr := st.Proof; pr != nil && pr.Ask != 0 {
+			part += " ask"
+		}
+		if pr := st.Proof; pr != nil && pr.Echo != 0 {
+			part += fmt.Sprintf(" echo=%d", pr.Echo)
+		}
+		parts = append(parts, part)
 	}
 	if m := p.Private; m != nil {
 		part := fmt.Sprintf("private origin=%s dest=%s hop=%d", word(m.Origin), word(m.Destination), m.HopLimit)
@@ -697,7 +755,21 @@ func datagram(t testing.TB, args []token) ([]byte, error) {
 				return nil, fmt.Errorf("a packet holds one status")
 			}
 			var pairs []any
+			var proof messages.AddressProof
 			for len(args) > 0 && (args[0].quoted || !isPart(args[0].s)) {
+				if k, v, ok := strings.Cut(args[0].s, "="); ok && !args[0].quoted && (k == "ask" || k == "echo") {
+					n, err := strconv.ParseUint(v, 10, 64)
+					if err != nil {
+						return nil, fmt.Errorf("bad %s token %q", k, v)
+					}
+					if k == "ask" {
+						proof.Ask = protobuf.Ufixed64(n)
+					} else {
+						proof.Echo = protobuf.Ufixed64(n)
+					}
+					args = args[1:]
+					continue
+				}
 				i := strings.LastIndexByte(args[0].s, ':')
 				next, err := strconv.ParseUint(args[0].s[i+1:], 10, 32)
 				if i < 0 || err != nil {
@@ -707,6 +779,9 @@ func datagram(t testing.TB, args []token) ([]byte, error) {
 				args = args[1:]
 			}
 			p.Status = fuzzseed.Status(pairs...).Status
+			if proof != (messages.AddressProof{}) {
+				p.Status.Proof = &proof
+			}
 		case "simple":
 			if p.Simple != nil {
 				return nil, fmt.Errorf("a packet holds one simple message")

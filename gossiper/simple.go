@@ -119,12 +119,18 @@ type sentSimple struct {
 }
 
 func (c *Core) sendSimple(to string, m *messages.SimpleMessage, now time.Time) {
-	c.send(to, &messages.GossipPacket{Simple: m})
-	if len(c.simpleSent) == maxSimpleSent {
+	if !c.send(to, &messages.GossipPacket{Simple: m}, now) {
+		return
+	}
+	// Each kept message counts whole, even when several peers share it:
+	// the budget errs on the safe side.
+	for len(c.simpleSent) > 0 && (len(c.simpleSent) == maxSimpleSent || c.simpleSentBytes+len(m.Contents) > c.budgets.simple) {
+		c.simpleSentBytes -= len(c.simpleSent[0].m.Contents)
 		c.simpleSent = c.simpleSent[1:]
 	}
 	c.timerSeq++
 	c.simpleSent = append(c.simpleSent, sentSimple{seq: c.timerSeq, to: to, m: m, at: now})
+	c.simpleSentBytes += len(m.Contents)
 }
 
 // Unreachable handles the network's report that datagrams sent to the
@@ -157,7 +163,7 @@ func (c *Core) resendTimeout(t Timer, now time.Time) {
 			c.drop("simple-send-budget")
 			return
 		}
-		c.send(s.to, &messages.GossipPacket{Simple: s.m})
+		c.send(s.to, &messages.GossipPacket{Simple: s.m}, now)
 		return
 	}
 }

@@ -13,10 +13,10 @@ func (c *Core) Status() []messages.PeerStatus {
 	if len(c.origins) == 0 {
 		return nil
 	}
-	// The origins kept always fit in one datagram (see admits).
+	// The origins kept always fit in one datagram (see fits).
 	want := make([]messages.PeerStatus, 0, len(c.origins))
 	for _, o := range c.origins {
-		want = append(want, messages.PeerStatus{Identifier: o, NextID: c.next(o)})
+		want = append(want, messages.PeerStatus{Identifier: o.name, NextID: o.next()})
 	}
 	return want
 }
@@ -49,9 +49,11 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	if badNames {
 		c.drop("status-bad-name")
 	}
+	c.checkProof(from, s.Proof, now)
 	if want := theirs[c.name]; want > c.next(c.name) {
 		c.noteClaim(from, want, now)
 	}
+	c.noteOwnAcks(from, theirs, now)
 	c.print(b.String())
 	c.print(c.peers.line())
 	lacks := c.noteAhead(from, theirs)
@@ -59,23 +61,30 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	sess := c.sessions[from]
 	delete(c.sessions, from)
 
-	sent, onTheirWay := c.offer(from, theirs, now)
-	if sent {
+	switch c.offer(from, theirs, now) {
+	case offered:
 		delete(c.probes, from) // this may answer our anti-entropy status
 		return
-	}
-	if lacks {
+	case blocked:
+		// The peer lacks messages that its budget does not let this node
+		// send yet; its next status earns more.
 		delete(c.probes, from)
-		c.sendStatus(from)
 		return
-	}
-	if onTheirWay {
+	case onTheirWay:
+		if lacks {
+			break
+		}
 		// Not in sync, but what the peer lacks is on its way: wait for
 		// its acknowledgements.
 		delete(c.probes, from)
 		if sess.rumor != nil {
 			c.sessions[from] = sess
 		}
+		return
+	}
+	if lacks {
+		delete(c.probes, from)
+		c.sendStatus(from, now)
 		return
 	}
 	c.print("IN SYNC WITH " + from)
@@ -85,24 +94,46 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	c.endSession(from, sess, now, false)
 }
 
-func (c *Core) sendStatus(to string) {
-	c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status()}})
+// sendStatus sends this node's status to the peer at to, with the proof
+// their addresses still need, and reports whether its budget let it go.
+func (c *Core) sendStatus(to string, now time.Time) bool {
+	return c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status(), Proof: c.proofFor(to, now)}}, now)
 }
 
+// offerResult is what comparing a peer's status found to send it.
+type offerResult int
+
+const (
+	nothing    offerResult = iota // the peer lacks nothing this node can send
+	offered                       // a rumor the peer lacks went to it
+	onTheirWay                    // what it lacks was sent a moment ago
+	blocked                       // what it lacks does not fit its budget yet
+)
+
 // offer mongers to peer the first rumor it lacks, by theirs (its status),
-// that is not already on its way to it, and reports whether it sent one and
-// whether rumors the peer lacks are on their way.
-func (c *Core) offer(peer string, theirs map[string]uint32, now time.Time) (sent, onTheirWay bool) {
+// that is not already on its way to it. Messages this node has forgotten
+// (origins.go) are not its to give: the peer gets them from others. When
+// the peer's budget does not afford the rumor, this node sends its status
+// instead if it affords that: a peer of ours sends back the token it asks
+// for and is proven; any peer answers with a status, which earns more.
+func (c *Core) offer(peer string, theirs map[string]uint32, now time.Time) offerResult {
+	result := nothing
 	for _, o := range c.origins {
-		want := max(theirs[o], 1)
-		if want >= c.next(o) {
+		want := max(theirs[o.name], 1)
+		if want >= o.next() || want <= o.base {
 			continue
 		}
-		if id := c.inflight.toSend(peer, o, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout); id < c.next(o) {
-			c.monger(peer, &messages.RumorMessage{Origin: o, ID: id, Text: c.texts[o][id-1]}, now)
-			return true, onTheirWay
+		id := c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout)
+		text, ok := o.text(id)
+		if !ok {
+			result = onTheirWay
+			continue
 		}
-		onTheirWay = true
+		if c.monger(peer, &messages.RumorMessage{Origin: o.name, ID: id, Text: text}, now) {
+			return offered
+		}
+		c.sendStatus(peer, now)
+		return blocked
 	}
-	return false, onTheirWay
+	return result
 }

@@ -49,7 +49,8 @@ const (
 	// maxAheadIDs is how far past its origin's next ID a rumor may be kept.
 	maxAheadIDs = 4096
 	// maxWindowRumors and maxWindowBytes cap the rumors kept at once and the
-	// bytes of their texts.
+	// bytes of their texts; a smaller memory budget lowers the bytes (see
+	// budgets).
 	maxWindowRumors = 4096
 	maxWindowBytes  = 8 << 20
 	// heldRumorCost is what a held rumor weighs beside its text: a rumor
@@ -59,14 +60,14 @@ const (
 
 func heldWeight(r *messages.RumorMessage) int { return heldRumorCost + len(r.Text) }
 
-// keep holds r, from the peer at from, if it fits or room can fairly be
-// made for it; next is its origin's next ID. It reports how many rumors of
+// keep holds r, from the peer at from, if it fits within maxBytes of texts
+// or room can fairly be made for it; next is its origin's next ID. It reports how many rumors of
 // other sources were dropped to make room. A full window costs a scan of
 // the sources and of one source's rumors per rumor kept: a few thousand
 // steps, bounded like the window.
-func (w *window) keep(r *messages.RumorMessage, from string, next uint32) (evicted int) {
+func (w *window) keep(r *messages.RumorMessage, from string, next uint32, maxBytes int) (evicted int) {
 	k := Posted{r.Origin, r.ID}
-	if r.ID-next >= maxAheadIDs || len(r.Text) > maxWindowBytes {
+	if r.ID-next >= maxAheadIDs || len(r.Text) > maxBytes {
 		return 0
 	}
 	if _, held := w.rumors[k]; held {
@@ -81,7 +82,7 @@ func (w *window) keep(r *messages.RumorMessage, from string, next uint32) (evict
 	if mine != nil {
 		myWeight += mine.weight
 	}
-	for len(w.rumors) >= maxWindowRumors || w.bytes+len(r.Text) > maxWindowBytes {
+	for len(w.rumors) >= maxWindowRumors || w.bytes+len(r.Text) > maxBytes {
 		heaviest := w.heaviest()
 		if heaviest == "" || heaviest == from || w.bySource[heaviest].weight <= myWeight {
 			return evicted

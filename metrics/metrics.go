@@ -69,6 +69,17 @@ func writeNode(e *exposition, src Source, start time.Time) {
 			e.sample(dropped, float64(s.Dropped[reason]), "reason", reason)
 		}
 	}
+	e.counter("peerster_sends_refused_total", "Datagrams not sent because the budget of an address that has not proven it receives what the node sends did not afford them.", float64(s.Refused))
+	e.counter("peerster_impersonations_total", "Rumors under this node's own names that it did not write.", float64(s.Impersonations))
+	e.counter("peerster_origins_evicted_total", "Origins that made way for new ones in the room of the status.", float64(s.OriginsEvicted))
+	const forgotten = "peerster_messages_forgotten_total"
+	e.family(forgotten, counterType, "Messages forgotten under the memory budget: texts no longer sent to peers, and chat messages no longer in the log.")
+	e.sample(forgotten, float64(s.Forgotten["texts"]), "from", "texts")
+	e.sample(forgotten, float64(s.Forgotten["log"]), "from", "log")
+	const held = "peerster_history_bytes"
+	e.family(held, gaugeType, "What the messages a node keeps weigh against their budgets: texts for peers, and the chat log.")
+	e.sample(held, float64(s.TextBytes), "part", "texts")
+	e.sample(held, float64(s.LogBytes), "part", "log")
 	e.gauge("peerster_peers", "Known peers.", float64(len(src.Peers())))
 	e.gauge("peerster_routes", "Origins this node has a next hop towards.", float64(len(src.Routes())))
 	e.gauge("peerster_uptime_seconds", "Seconds since the node started.", time.Since(start).Seconds())

@@ -1,0 +1,91 @@
+package gossiper
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/peerster/Peerster/messages"
+)
+
+// Alerts are what the node's user must know and can act on: someone sends
+// messages under this node's name, or its peers do not take its messages.
+// The node keeps the last of each kind (Core.Alerts, the page) and writes it
+// to stderr, at most once every alertQuiet per kind, so that a stranger who
+// repeats one cannot flood the terminal.
+const (
+	alertQuiet = 10 * time.Second
+	// refusedAfter is how long a message of this node may go without any
+	// peer's status showing it before the node says its peers refuse it.
+	refusedAfter = 5 * time.Second
+)
+
+func (c *Core) alert(kind, text string, now time.Time) {
+	i := slices.IndexFunc(c.alerts, func(a Alert) bool { return a.Kind == kind })
+	if i < 0 {
+		c.alerts = append(c.alerts, Alert{Kind: kind, First: now})
+		i = len(c.alerts) - 1
+	}
+	a := &c.alerts[i]
+	warn := a.Count == 0 || now.Sub(a.warned) >= alertQuiet
+	a.Text, a.Last = text, now
+	a.Count++
+	if warn {
+		a.warned = now
+		c.out.Warnings = append(c.out.Warnings, text)
+	}
+	c.out.Alerted = true
+}
+
+// impersonated notes r, a rumor under one of this node's names that it did
+// not write, from the peer at from. Without signatures nobody can tell it
+// from the node's own, so every node takes it; this node can at least tell
+// its user, and number its next messages after it so that they are heard.
+func (c *Core) impersonated(from string, r *messages.RumorMessage, now time.Time) {
+	c.stats.Impersonations++
+	what := "a message"
+	if r.Text == "" {
+		what = "a route rumor, which makes nodes send it private messages meant for this node,"
+	}
+	c.alert("impersonation", fmt.Sprintf(
+		"%s sent %s under this node's name %s (ID %d) that this node did not write: someone may be impersonating this node (or, if it lost its data folder, it is one of its own old messages)",
+		from, what, r.Origin, r.ID), now)
+}
+
+// ownSent follows the newest message of this node that no peer's status has
+// shown yet.
+type ownSent struct {
+	origin  string
+	id      uint32
+	at      time.Time
+	alerted bool
+}
+
+func (s *ownSent) posted(origin string, id uint32, now time.Time) {
+	if s.id == 0 || s.origin != origin {
+		*s = ownSent{origin: origin, id: id, at: now}
+		return
+	}
+	s.id = id
+}
+
+// noteOwnAcks takes a peer's status, theirs: one that shows this node's
+// newest message ends the wait; one that still lacks it refusedAfter after
+// it was sent makes the node tell its user.
+func (c *Core) noteOwnAcks(from string, theirs map[string]uint32, now time.Time) {
+	s := &c.ownSent
+	if s.id == 0 {
+		return
+	}
+	if theirs[s.origin] > s.id {
+		*s = ownSent{}
+		return
+	}
+	if s.alerted || now.Sub(s.at) < refusedAfter {
+		return
+	}
+	s.alerted = true
+	c.alert("refused", fmt.Sprintf(
+		"peer %s does not take this node's messages: %s/%d was sent %s ago and its status still lacks it (its table of origins may be full, or it refuses the name %s)",
+		from, s.origin, s.id, now.Sub(s.at).Round(time.Second), s.origin), now)
+}
