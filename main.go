@@ -164,7 +164,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	history, recovered, err := openHistory(o.dataDir, logger)
+	node := gossiper.NewNode(o.cfg, tr, stdout, logger)
+	history, err := openHistory(o.dataDir, node, logger)
 	if err != nil {
 		ui.Close()
 		tr.Close()
@@ -175,19 +176,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// Deferred so that it runs after node.Run has closed the sockets and
 		// waited for the last append.
 		defer closeHistory(history, logger)
+		node.SetStore(history)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	node := gossiper.NewNode(o.cfg, tr, stdout, logger)
-	if history != nil {
-		node.SetStore(history)
-		skipped := node.Restore(recovered)
-		private := history.TakePrivate()
-		node.RestorePrivate(private)
-		logger.Info("history restored", "dir", o.dataDir, "entries", len(recovered)-skipped, "skipped", skipped,
-			"private", len(private))
-	}
 	startPage(ctx, o.guiAddr, node, logger)
 	go node.ServeClients(ctx, ui)
 	logger.Debug("gossiping", "name", o.cfg.Name, "addr", o.cfg.Addr, "ui", o.uiAddr, "simple", o.cfg.Simple)
@@ -213,13 +206,27 @@ func listen(o *options) (*gossiper.UDPTransport, net.PacketConn, error) {
 	return tr, ui, nil
 }
 
-// openHistory opens the store in dir, if one is asked for, with the rumor
-// entries an earlier run kept; its TakePrivate has the private messages.
-func openHistory(dir string, logger *slog.Logger) (*store.Log, []gossiper.Entry, error) {
+// openHistory opens the store in dir, if one is asked for, and restores
+// into node what an earlier run kept, a record at a time: the node's memory
+// budget applies to a log of any size.
+func openHistory(dir string, node *gossiper.Node, logger *slog.Logger) (*store.Log, error) {
 	if dir == "" {
-		return nil, nil, nil
+		return nil, nil
 	}
-	return store.Open(dir, logger)
+	var entries, skipped, private int
+	history, err := store.Replay(dir, logger,
+		func(e gossiper.Entry) {
+			entries++
+			skipped += node.Restore([]gossiper.Entry{e})
+		},
+		func(p gossiper.PrivateEntry) {
+			private++
+			node.RestorePrivate([]gossiper.PrivateEntry{p})
+		})
+	if err == nil {
+		logger.Info("history restored", "dir", dir, "entries", entries-skipped, "skipped", skipped, "private", private)
+	}
+	return history, err
 }
 
 func closeHistory(history *store.Log, logger *slog.Logger) {

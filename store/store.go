@@ -73,51 +73,66 @@ type Log struct {
 // a warning to logger (slog.Default() if nil). Only one process may have a
 // folder open at a time.
 func Open(dir string, logger *slog.Logger) (*Log, []gossiper.Entry, error) {
+	var entries []gossiper.Entry
+	var private []gossiper.PrivateEntry
+	l, err := Replay(dir, logger,
+		func(e gossiper.Entry) { entries = append(entries, e) },
+		func(p gossiper.PrivateEntry) { private = append(private, p) })
+	if err != nil {
+		return nil, nil, err
+	}
+	l.private = private
+	return l, entries, nil
+}
+
+// Replay opens the log in dir as Open does, but hands each record to rumor
+// or private as it reads it, oldest first, and keeps none: a node restores
+// a log of any size within its memory budget, forgetting as it goes.
+func Replay(dir string, logger *slog.Logger, rumor func(gossiper.Entry), private func(gossiper.PrivateEntry)) (*Log, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	unlock, err := lockFile(f)
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	l := &Log{f: f, unlock: unlock}
-	entries, err := l.load(path, dir, logger)
-	if err != nil {
+	if err := l.load(path, dir, logger, rumor, private); err != nil {
 		l.Close()
-		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return l, entries, nil
+	return l, nil
 }
 
 // load reads the records, cuts a bad tail and leaves the file offset at
 // the end, ready to append.
-func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, error) {
+func (l *Log) load(path, dir string, logger *slog.Logger, rumor func(gossiper.Entry), private func(gossiper.PrivateEntry)) error {
 	fi, err := l.f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if fi.Size() == 0 {
-		return nil, l.initFile(dir)
+		return l.initFile(dir)
 	}
 	r := bufio.NewReaderSize(l.f, 64<<10)
 	head := make([]byte, len(magic))
 	if _, err := io.ReadFull(r, head); err != nil || string(head) != magic {
 		if fi.Size() < int64(len(magic)) && bytes.HasPrefix([]byte(magic), head[:fi.Size()]) {
 			// A crash while the header itself was being written.
-			return nil, l.initFile(dir)
+			return l.initFile(dir)
 		}
-		return nil, fmt.Errorf("not a Peerster history log (no %q header)", magic[:len(magic)-1])
+		return fmt.Errorf("not a Peerster history log (no %q header)", magic[:len(magic)-1])
 	}
-	var entries []gossiper.Entry
+	kept := 0
 	good := int64(len(magic))
 	var bad error
 	for {
@@ -129,10 +144,11 @@ func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, err
 			var rec record
 			if rec, err = decodeRecord(payload); err == nil {
 				if rec.entry != nil {
-					entries = append(entries, *rec.entry)
+					rumor(*rec.entry)
 				} else {
-					l.private = append(l.private, *rec.private)
+					private(*rec.private)
 				}
+				kept++
 				good += int64(headerSize + len(payload))
 				continue
 			}
@@ -144,22 +160,22 @@ func (l *Log) load(path, dir string, logger *slog.Logger) ([]gossiper.Entry, err
 		cut := fi.Size() - good
 		side, serr := l.saveTail(path, good)
 		logger.Warn("store: cutting damaged tail of history log",
-			"file", path, "kept_records", len(entries)+len(l.private), "cut_bytes", cut, "saved_to", side, "reason", bad)
+			"file", path, "kept_records", kept, "cut_bytes", cut, "saved_to", side, "reason", bad)
 		if serr != nil {
-			return nil, fmt.Errorf("saving damaged tail before cutting it: %w", serr)
+			return fmt.Errorf("saving damaged tail before cutting it: %w", serr)
 		}
 		if err := l.f.Truncate(good); err != nil {
-			return nil, err
+			return err
 		}
 		if err := l.f.Sync(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if _, err := l.f.Seek(good, io.SeekStart); err != nil {
-		return nil, err
+		return err
 	}
 	l.size = good
-	return entries, nil
+	return nil
 }
 
 // initFile writes the header of a new log and makes the file's name durable
