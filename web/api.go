@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +21,12 @@ type message struct {
 	Received time.Time `json:"received"`
 	// Own marks messages this node sent, under any of its names.
 	Own bool `json:"own"`
+	// Seq is the message's place in the order this node accepted them:
+	// the cursor of before= and after=.
+	Seq uint64 `json:"seq"`
+	// Forged marks a message under this node's name that it did not
+	// write; it is never Own.
+	Forged bool `json:"forged"`
 }
 
 type posted struct {
@@ -56,7 +60,8 @@ func (h *handler) messages(entries []gossiper.Entry) []message {
 	h.remember(h.node.Name())
 	out := make([]message, len(entries))
 	for i, e := range entries {
-		out[i] = message{Origin: e.Origin, ID: e.ID, Text: e.Text, Received: e.Received.UTC(), Own: h.own(e.Origin)}
+		out[i] = message{Origin: e.Origin, ID: e.ID, Text: e.Text, Received: e.Received.UTC(),
+			Own: !e.Forged && h.own(e.Origin), Seq: e.Seq, Forged: e.Forged}
 	}
 	return out
 }
@@ -64,16 +69,7 @@ func (h *handler) messages(entries []gossiper.Entry) []message {
 func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		since := 0
-		if s := r.URL.Query().Get("since"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				writeError(w, http.StatusBadRequest, "since="+quote(s)+" is not a count of messages (0 or more)")
-				return
-			}
-			since = n
-		}
-		writeJSON(w, http.StatusOK, h.messages(h.logSince(since)))
+		h.getMessages(w, r)
 	case http.MethodPost:
 		var req messageRequest
 		if !h.decode(w, r, &req) {
@@ -98,12 +94,6 @@ func (h *handler) message(w http.ResponseWriter, r *http.Request) {
 	default:
 		methodNotAllowed(w)
 	}
-}
-
-// logSince is the whole log after its first k entries.
-func (h *handler) logSince(k int) []gossiper.Entry {
-	entries, _ := h.node.LogAfter(uint64(k), math.MaxInt, math.MaxInt)
-	return entries
 }
 
 func (h *handler) nodes(w http.ResponseWriter, r *http.Request) {
@@ -161,15 +151,11 @@ func (h *handler) id(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decode checks that a state-changing request comes from this page or a
-// script, and reads its JSON body into v. It answers the request itself and
-// returns false when something is wrong.
+// decode checks that a state-changing request is JSON, and reads its body
+// into v. It answers the request itself and returns false when something is
+// wrong.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if why := sameOrigin(r); why != "" {
-		h.log.Warn("web request refused", "method", r.Method, "path", r.URL.Path, "why", why)
-		writeError(w, http.StatusForbidden, why)
-		return false
-	}
+	// ServeHTTP has refused requests from other sites (crossSite).
 	if !isJSON(r) {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json, not "+quote(r.Header.Get("Content-Type")))
 		return false

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/peerster/Peerster/gossiper"
@@ -30,6 +31,10 @@ type privateMessage struct {
 	// without repeating the rule (a sent message's destination, a received
 	// one's origin).
 	With string `json:"with"`
+	// Seq is the message's place in the order this node kept private
+	// messages: the cursor of before=. Left out of POST's answer (see
+	// postPrivate).
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 type privateRequest struct {
@@ -46,13 +51,17 @@ func routesOf(rs []gossiper.Route) []route {
 	return out
 }
 
-func privateMessages(entries []gossiper.PrivateEntry) []privateMessage {
+func privateMessages(entries []gossiper.NumberedPrivate) []privateMessage {
 	out := make([]privateMessage, len(entries))
 	for i, e := range entries {
-		out[i] = privateMessage{Origin: e.Origin, Destination: e.Destination, Text: e.Text,
-			HopLimit: e.HopLimit, Sent: e.Sent, Time: e.At.UTC(), With: e.With()}
+		out[i] = privateOf(e.PrivateEntry, e.Seq)
 	}
 	return out
+}
+
+func privateOf(e gossiper.PrivateEntry, seq uint64) privateMessage {
+	return privateMessage{Origin: e.Origin, Destination: e.Destination, Text: e.Text,
+		HopLimit: e.HopLimit, Sent: e.Sent, Time: e.At.UTC(), With: e.With(), Seq: seq}
 }
 
 func (h *handler) routes(w http.ResponseWriter, r *http.Request) {
@@ -74,33 +83,40 @@ func (h *handler) private(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// getPrivate answers one conversation, or every private message kept when
-// no "with" is given.
+// getPrivate answers a page of one conversation, or of every private
+// message kept when no "with" is given: the newest, or the newest before a
+// message.
 func (h *handler) getPrivate(w http.ResponseWriter, r *http.Request) {
-	all, _ := h.node.PrivatesSince(0)
 	q := r.URL.Query()
-	if !q.Has("with") {
-		writeJSON(w, http.StatusOK, privateMessages(all))
+	p, bad := parsePage(q, false)
+	if bad != "" {
+		writeError(w, http.StatusBadRequest, bad)
 		return
 	}
 	// Names from other implementations may hold spaces, so only what no
 	// node can be called is refused.
 	with := q.Get("with")
 	switch {
-	case with == "":
+	case q.Has("with") && with == "":
 		writeError(w, http.StatusBadRequest, "with= is empty; ask /private?with=NAME for one conversation, or /private for all")
 		return
 	case len(with) > messages.MaxNameBytes:
 		writeError(w, http.StatusBadRequest, "with="+quote(with)+" is longer than any name can be")
 		return
 	}
-	var conv []gossiper.PrivateEntry
-	for _, e := range all {
-		if e.With() == with {
-			conv = append(conv, e)
-		}
+	entries, older := h.node.PrivatesBefore(p.before, with, p.limit, pageBytes)
+	var extra url.Values
+	if with != "" {
+		extra = url.Values{"with": {with}}
 	}
-	writeJSON(w, http.StatusOK, privateMessages(conv))
+	var first uint64
+	if len(entries) > 0 {
+		first = entries[0].Seq
+	}
+	// Newer private messages are read from the event stream, so only the
+	// way back is linked.
+	links(w, r.URL.Path, extra, p, first, older, 0, false)
+	writeJSON(w, http.StatusOK, privateMessages(entries))
 }
 
 func (h *handler) postPrivate(w http.ResponseWriter, r *http.Request) {
@@ -127,7 +143,9 @@ func (h *handler) postPrivate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, privateMessages([]gossiper.PrivateEntry{sent})[0])
+	// The node numbers a message as it keeps it and does not say how, so
+	// the answer has no seq; the event stream brings the message with it.
+	writeJSON(w, http.StatusOK, privateOf(sent, 0))
 }
 
 func missingPrivate(req privateRequest) string {

@@ -20,8 +20,8 @@ func TestPrivateShapes(t *testing.T) {
 	// The exact bytes: scripts depend on the field names.
 	for _, tc := range []struct{ target, want string }{
 		{"/routes", `[{"origin":"B","nextHop":"127.0.0.1:5001"},{"origin":"C","nextHop":"127.0.0.1:5001"}]`},
-		{"/private?with=B", `[{"origin":"B","destination":"A","text":"psst","hopLimit":9,"sent":false,"time":"2024-05-01T12:02:00Z","with":"B"}]`},
-		{"/private", `[{"origin":"B","destination":"A","text":"psst","hopLimit":9,"sent":false,"time":"2024-05-01T12:02:00Z","with":"B"}]`},
+		{"/private?with=B", `[{"origin":"B","destination":"A","text":"psst","hopLimit":9,"sent":false,"time":"2024-05-01T12:02:00Z","with":"B","seq":1}]`},
+		{"/private", `[{"origin":"B","destination":"A","text":"psst","hopLimit":9,"sent":false,"time":"2024-05-01T12:02:00Z","with":"B","seq":1}]`},
 		{"/private?with=C", `[]`},
 		{"/private?with=nobody", `[]`},
 	} {
@@ -175,6 +175,9 @@ func TestEventsPrivate(t *testing.T) {
 	}
 	if got := nextEvent(t, ch); got.event != "private" || got.id != "" || !strings.Contains(got.data, `"text":"one"`) {
 		t.Errorf("first private event %+v, want every private message", got)
+	}
+	if got := nextEvent(t, ch); got != (sseEvent{"", "alerts", `[]`}) {
+		t.Errorf("first alerts event %+v", got)
 	}
 	f.addRoute("B", "127.0.0.1:5001")
 	if got := nextEvent(t, ch); got != (sseEvent{"", "routes", `[{"origin":"B","nextHop":"127.0.0.1:5001"}]`}) {

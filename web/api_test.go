@@ -83,7 +83,7 @@ func TestGetShapes(t *testing.T) {
 		t.Fatalf("GET /message: %d %s", w.Code, w.Body)
 	}
 	// The exact bytes: scripts depend on the field names.
-	want := `[{"origin":"B","id":1,"text":"hi","received":"2024-05-01T12:00:00Z","own":false}]` + "\n"
+	want := `[{"origin":"B","id":1,"text":"hi","received":"2024-05-01T12:00:00Z","own":false,"seq":1,"forged":false}]` + "\n"
 	if got := w.Body.String(); got != want {
 		t.Errorf("GET /message = %s, want %s", got, want)
 	}
@@ -210,7 +210,8 @@ func TestBadRequests(t *testing.T) {
 		{"PUT message", "PUT", "/message", `{"text":"hi"}`, nil, 405, "method not allowed"},
 		{"DELETE node", "DELETE", "/node", ``, nil, 405, "method not allowed"},
 		{"PATCH id", "PATCH", "/id", `{"name":"x"}`, nil, 405, "method not allowed"},
-		{"OPTIONS preflight", "OPTIONS", "/message", ``, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, 405, "method not allowed"},
+		{"OPTIONS preflight", "OPTIONS", "/message", ``, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, 403, "is not this page's origin"},
+		{"OPTIONS", "OPTIONS", "/message", ``, nil, 405, "method not allowed"},
 		{"POST events", "POST", "/events", `{}`, nil, 405, "method not allowed"},
 		{"POST page", "POST", "/", `{}`, nil, 405, "method not allowed"},
 		{"since not a number", "GET", "/message?since=x", ``, nil, 400, "since"},
@@ -531,9 +532,10 @@ func TestEvents(t *testing.T) {
 	want := []sseEvent{
 		{"", "id", `{"name":"A"}`},
 		{"", "node", `[]`},
-		{"1", "message", `[{"origin":"B","id":1,"text":"one","received":"2024-05-01T12:00:00Z","own":false}]`},
+		{"1", "message", `[{"origin":"B","id":1,"text":"one","received":"2024-05-01T12:00:00Z","own":false,"seq":1,"forged":false}]`},
 		{"", "routes", `[]`},
 		{"", "private", `[]`},
+		{"", "alerts", `[]`},
 	}
 	for _, w := range want {
 		if got := nextEvent(t, ch); got != w {
@@ -566,8 +568,13 @@ func TestEvents(t *testing.T) {
 	}
 	// One that holds more than the node has (the node restarted) starts over.
 	reset := openEvents(t, s, "7")
+	nextEvent(t, reset) // id
+	nextEvent(t, reset) // node
 	if got := nextEvent(t, reset); got.event != "reset" {
 		t.Errorf("resumed after 7 of 2: %+v, want reset", got)
+	}
+	if got := nextEvent(t, reset); got.event != "message" || got.id != "2" || !strings.Contains(got.data, `"one"`) {
+		t.Errorf("after the reset: %+v, want the newest page", got)
 	}
 }
 
@@ -577,7 +584,7 @@ func TestEventsSeeUnsignalledChanges(t *testing.T) {
 	f := newFakeNode("A")
 	s := startPage(t, f)
 	ch := openEvents(t, s, "")
-	for range 5 {
+	for range 6 {
 		nextEvent(t, ch)
 	}
 	f.mu.Lock()

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/peerster/Peerster/gossiper"
 )
 
 // The event stream re-reads the node's state at least this often, so that
@@ -22,28 +25,34 @@ const (
 //
 //	event: id       data: {"name":"A"}           at start and on each change
 //	event: node     data: ["127.0.0.1:5001"]     at start and on each change
-//	event: message  data: [{...}, ...]           the messages not sent yet
+//	event: message  data: [{...}, ...]           messages, see below
 //	event: reset    data: {}                     forget the messages shown
 //	event: routes   data: [{"origin":"B",...}]   at start and on each change
 //	event: private  data: [{...}, ...]           private messages, see below
+//	event: alerts   data: [{"kind":...}, ...]    at start and on each change
 //
-// A message event's id is the number of messages sent so far, so a browser
-// that reconnects (it sends that id as Last-Event-ID) gets only the rest.
-// Private events carry no id, which would take the place of the messages'
-// one: the first of each stream holds every private message kept and
-// replaces what the browser holds, the next ones only the new messages.
-// The node keeps a bounded number of private messages (see the gossiper's
-// maxPrivateKept), so a reconnect sends at most that many again.
+// No event holds more than a page (pageLimit, pageBytes): anyone can fill
+// the log, and the page fetches older messages itself (GET /message?before=)
+// when its user scrolls up. The first message event holds the newest page;
+// the next ones the messages accepted since. A message event's id is the Seq
+// of the newest message sent, so a browser that reconnects (it sends that id
+// as Last-Event-ID) gets only the rest, unless more than a page of them
+// arrived meanwhile, or the id is past the node's newest message (the node
+// restarted): then a reset comes first, and the newest page. The same goes
+// for a browser too slow to take what arrives. Private events carry no id,
+// which would take the place of the messages' one: the first of each stream
+// holds the newest page of private messages and replaces what the browser
+// holds, the next ones the new messages, a page at a time.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		getOnly(w)
 		return
 	}
-	sent, ok := lastEventID(w, r)
+	sent, resumed, ok := lastEventID(w, r)
 	if !ok {
 		return
 	}
-	s := h.openStream(w, sent)
+	s := h.openStream(w, sent, resumed)
 	tick := time.NewTicker(recheck)
 	defer tick.Stop()
 	for {
@@ -52,6 +61,15 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		changed := h.node.Changed()
 		if !s.flush(s.update()) {
 			return
+		}
+		if s.behind {
+			// More private messages wait: the next page goes at once.
+			select {
+			case <-r.Context().Done():
+				return
+			default:
+				continue
+			}
 		}
 		select {
 		case <-changed:
@@ -62,52 +80,52 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lastEventID returns how many messages a reconnecting browser has already
-// been sent, 0 for a new one. It answers the request itself and returns
-// false when the header is not a count.
-func lastEventID(w http.ResponseWriter, r *http.Request) (int, bool) {
+// lastEventID returns the Seq of the newest message a reconnecting browser
+// has been sent, and whether it sent one. It answers the request itself and
+// returns false when the header is not a Seq.
+func lastEventID(w http.ResponseWriter, r *http.Request) (seq uint64, resumed, ok bool) {
 	s := r.Header.Get("Last-Event-ID")
 	if s == "" {
-		return 0, true
+		return 0, false, true
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		writeError(w, http.StatusBadRequest, "Last-Event-ID "+quote(s)+" is not a count of messages")
-		return 0, false
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Last-Event-ID "+quote(s)+" is not a message's seq")
+		return 0, false, false
 	}
-	return n, true
+	return n, true, true
 }
 
 // stream is one open event stream and what it has told its browser.
 type stream struct {
-	h         *handler
-	w         http.ResponseWriter
-	rc        *http.ResponseController
-	name      string
-	peers     []string
-	routes    []route
-	sent      int  // messages sent, the id of the last message event
-	privates  int  // the count of private messages to ask from next
-	first     bool // nothing sent yet: every event goes out
+	h      *handler
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	name   string
+	peers  []string
+	routes []route
+	alerts []byte // the data of the last alerts event
+	// sent is the Seq of the newest message sent, the id of the last
+	// message event; resumed says the browser held messages up to it
+	// when the stream opened.
+	sent      uint64
+	resumed   bool
+	privates  uint64 // the Seq of the newest private message sent
+	behind    bool   // more private messages wait than the last event held
+	first     bool   // nothing sent yet: every event goes out
 	lastWrite time.Time
 }
 
-// openStream starts the stream's response, for a browser that has been
-// sent the first sent messages.
-func (h *handler) openStream(w http.ResponseWriter, sent int) *stream {
-	s := &stream{h: h, w: w, rc: http.NewResponseController(w), sent: sent, first: true}
+// openStream starts the stream's response, for a browser that holds the
+// messages up to sent if resumed.
+func (h *handler) openStream(w http.ResponseWriter, sent uint64, resumed bool) *stream {
+	s := &stream{h: h, w: w, rc: http.NewResponseController(w), sent: sent, resumed: resumed, first: true}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	// A browser reconnects after this many milliseconds when the stream
 	// breaks, which keeps a restarted node's page live within a second.
 	fmt.Fprint(w, "retry: 1000\n\n")
-
-	if all := h.logSince(0); sent > len(all) {
-		// The node restarted with a shorter log than the page holds.
-		writeEvent(w, "reset", "", struct{}{})
-		s.sent = 0
-	}
 	s.lastWrite = time.Now()
 	return s
 }
@@ -127,9 +145,7 @@ func (s *stream) update() bool {
 		writeEvent(s.w, "node", "", p)
 		wrote = true
 	}
-	if entries := s.h.logSince(s.sent); s.first || len(entries) > 0 {
-		s.sent += len(entries)
-		writeEvent(s.w, "message", strconv.Itoa(s.sent), s.h.messages(entries))
+	if s.updateMessages() {
 		wrote = true
 	}
 	if rs := routesOf(node.Routes()); s.first || !slices.Equal(rs, s.routes) {
@@ -137,13 +153,64 @@ func (s *stream) update() bool {
 		writeEvent(s.w, "routes", "", rs)
 		wrote = true
 	}
-	if entries, next := node.PrivatesSince(s.privates); s.first || len(entries) > 0 {
-		s.privates = next
-		writeEvent(s.w, "private", "", privateMessages(entries))
+	if s.updatePrivates() {
+		wrote = true
+	}
+	if a := mustJSON(alertsOf(node.Alerts())); s.first || !bytes.Equal(a, s.alerts) {
+		s.alerts = a
+		writeEvent(s.w, "alerts", "", json.RawMessage(a))
 		wrote = true
 	}
 	s.first = false
 	return wrote
+}
+
+// updateMessages writes the messages the browser lacks, or a reset and the
+// newest page when they are more than a page (see events).
+func (s *stream) updateMessages() bool {
+	node := s.h.node
+	var entries []gossiper.Entry
+	newest := s.first && !s.resumed
+	if !newest {
+		var more bool
+		entries, more = node.LogAfter(s.sent, pageLimit, pageBytes)
+		if more || s.sent > node.LastSeq() {
+			writeEvent(s.w, "reset", "", struct{}{})
+			newest = true
+		}
+	}
+	if newest {
+		entries, _ = node.LogBefore(0, pageLimit, pageBytes)
+		s.sent = 0
+	}
+	if !newest && !s.first && len(entries) == 0 {
+		return false
+	}
+	if len(entries) > 0 {
+		s.sent = entries[len(entries)-1].Seq
+	}
+	writeEvent(s.w, "message", strconv.FormatUint(s.sent, 10), s.h.messages(entries))
+	return true
+}
+
+// updatePrivates writes the newest page of private messages first, then
+// those kept since, a page at a time.
+func (s *stream) updatePrivates() bool {
+	node := s.h.node
+	var entries []gossiper.NumberedPrivate
+	if s.first {
+		entries, _ = node.PrivatesBefore(0, "", pageLimit, pageBytes)
+	} else {
+		entries, s.behind = node.PrivatesAfter(s.privates, pageLimit, pageBytes)
+		if len(entries) == 0 {
+			return false
+		}
+	}
+	if len(entries) > 0 {
+		s.privates = entries[len(entries)-1].Seq
+	}
+	writeEvent(s.w, "private", "", privateMessages(entries))
+	return true
 }
 
 // flush sends what update wrote, or a keep-alive comment when the stream
@@ -163,13 +230,19 @@ func (s *stream) flush(wrote bool) bool {
 
 // writeEvent writes one event; a write error shows at the next Flush.
 func writeEvent(w http.ResponseWriter, event, id string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("web: encoding an event: %v", err))
-	}
+	b := mustJSON(v)
 	if id != "" {
 		fmt.Fprintf(w, "id: %s\n", id)
 	}
 	// JSON has no raw newlines, so the data fits one line of the stream.
 	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only the API's own types are written, and they always marshal.
+		panic(fmt.Sprintf("web: encoding an event: %v", err))
+	}
+	return b
 }

@@ -57,21 +57,25 @@ func (c hostCheck) allowed(host string) bool {
 	return c.ip.IsUnspecified() || ip.Unmap() == c.ip
 }
 
-// crossOrigin is the standard library's cross-site request check; its zero
-// value trusts no other origin and exempts no path.
-var crossOrigin http.CrossOriginProtection
-
-// sameOrigin says why a state-changing request may come from another site,
-// or returns "". Scripts such as curl send neither Sec-Fetch-Site nor Origin
-// and are not a cross-site threat, so they pass.
-func sameOrigin(r *http.Request) string {
-	// Where the browser sent Sec-Fetch-Site, the standard check's verdict
-	// stands; without it, that check only compares Origin with Host, and the
-	// rule below does so for every request.
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && crossOrigin.Check(r) != nil {
+// crossSite says why a request may come from another site's page, or
+// returns "". Every path is covered, reads too: a cross-site <img> or
+// <script> cannot read the answer, but it makes the node build it, and a
+// page can ask for it as often as it likes. Scripts such as curl send
+// neither Sec-Fetch-Site nor Origin and are not a cross-site threat, so they
+// pass; so does a link followed to the page itself (see navigationToPage).
+func crossSite(r *http.Request) string {
+	if navigationToPage(r) {
+		return ""
+	}
+	// "none" is a URL the user typed or a bookmark. A value this code does
+	// not know is refused, as the standard library's CSRF check does.
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
 		return "request comes from a " + site + " page"
 	}
-	// Browsers send Origin with every POST; it must be http and this Host,
+	// Browsers that send no Sec-Fetch-Site still send Origin with every
+	// POST and every cross-origin fetch; it must be http and this Host,
 	// whatever the case of its letters.
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -82,6 +86,17 @@ func sameOrigin(r *http.Request) string {
 		return "origin " + quote(origin) + " is not this page's origin http://" + r.Host
 	}
 	return ""
+}
+
+// navigationToPage reports whether r opens the page itself in a browser tab,
+// as following a link from another site does. The tab then shows the page
+// to its user and not to the linking site, and every request the page makes
+// from there on is same-origin. Frames are not navigations of a top-level
+// document (and the page refuses to be framed), and scripts cannot set
+// Sec-Fetch-* headers.
+func navigationToPage(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/" &&
+		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
 }
 
 // isJSON reports whether the request's Content-Type is application/json. A
@@ -101,6 +116,9 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	// Whether a request is refused depends on these, so no cache may hand
+	// one site the answer given to another.
+	h.Set("Vary", "Origin, Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest")
 }
 
 // quote shows a client-supplied string in an error message, escaped and

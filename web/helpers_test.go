@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,8 @@ type fakeNode struct {
 	name    string
 	peers   []string
 	log     []gossiper.Entry
+	seq     uint64 // the Seq of the newest message ever in log
+	alerts  []gossiper.Alert
 	postErr error // what Post and SendPrivate return, such as gossiper.ErrClosed
 	changed chan struct{}
 
@@ -56,19 +59,55 @@ func (f *fakeNode) Post(text string) (gossiper.Posted, error) {
 			id = e.ID + 1
 		}
 	}
-	f.log = append(f.log, gossiper.Entry{Origin: f.name, ID: id, Text: text, Received: time.Now()})
-	f.notifyLocked()
+	f.appendLocked(gossiper.Entry{Origin: f.name, ID: id, Text: text, Received: time.Now()})
 	return gossiper.Posted{Origin: f.name, ID: id}, nil
+}
+
+// appendLocked adds e to the log with the next Seq.
+func (f *fakeNode) appendLocked(e gossiper.Entry) {
+	f.seq++
+	e.Seq = f.seq
+	f.log = append(f.log, e)
+	f.notifyLocked()
 }
 
 // receive adds a message as if gossip had brought it.
 func (f *fakeNode) receive(origin string, id uint32, text string) {
+	f.receiveEntry(gossiper.Entry{Origin: origin, ID: id, Text: text})
+}
+
+// receiveEntry adds e as if gossip had brought it, with the next Seq.
+func (f *fakeNode) receiveEntry(e gossiper.Entry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.log = append(f.log, gossiper.Entry{Origin: origin, ID: id, Text: text, Received: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)})
+	if e.Received.IsZero() {
+		e.Received = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	}
+	f.appendLocked(e)
+}
+
+// receiveMany adds n messages of origin numbered from 1, each text made
+// by text(i) for i from 0, with one notification for them all.
+func (f *fakeNode) receiveMany(origin string, n int, text func(i int) string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		f.seq++
+		f.log = append(f.log, gossiper.Entry{Origin: origin, ID: uint32(i + 1), Text: text(i), Received: at, Seq: f.seq})
+	}
 	f.notifyLocked()
 }
 
+// forget drops the messages for which drop is true, as the node's memory
+// budget does, leaving gaps in the Seq numbers.
+func (f *fakeNode) forget(drop func(gossiper.Entry) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = slices.DeleteFunc(f.log, drop)
+}
+
+// LogSince returns the whole log after its first k entries.
 func (f *fakeNode) LogSince(k int) []gossiper.Entry {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -78,17 +117,67 @@ func (f *fakeNode) LogSince(k int) []gossiper.Entry {
 	return append([]gossiper.Entry(nil), f.log[k:]...)
 }
 
+// pageBytesOf is what the gossiper counts of a message against maxBytes.
+func pageBytesOf(e gossiper.Entry) int { return len(e.Origin) + len(e.Text) }
+
 func (f *fakeNode) LogAfter(seq uint64, limit, maxBytes int) ([]gossiper.Entry, bool) {
-	return f.LogSince(int(seq)), false
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gossiper.Entry
+	size := 0
+	for _, e := range f.log {
+		if e.Seq <= seq {
+			continue
+		}
+		size += pageBytesOf(e)
+		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
+			return out, true
+		}
+		out = append(out, e)
+	}
+	return out, false
 }
 
 func (f *fakeNode) LogBefore(seq uint64, limit, maxBytes int) ([]gossiper.Entry, bool) {
-	return f.LogSince(0), false
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gossiper.Entry
+	size := 0
+	for i := len(f.log) - 1; i >= 0; i-- {
+		e := f.log[i]
+		if seq != 0 && e.Seq >= seq {
+			continue
+		}
+		size += pageBytesOf(e)
+		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
+			slices.Reverse(out)
+			return out, true
+		}
+		out = append(out, e)
+	}
+	slices.Reverse(out)
+	return out, false
 }
 
-func (f *fakeNode) LastSeq() uint64 { return uint64(len(f.LogSince(0))) }
+func (f *fakeNode) LastSeq() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seq
+}
 
-func (f *fakeNode) Alerts() []gossiper.Alert { return nil }
+func (f *fakeNode) Alerts() []gossiper.Alert {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.alerts)
+}
+
+// setAlerts replaces the alerts, as the node does when something happens.
+func (f *fakeNode) setAlerts(as ...gossiper.Alert) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.alerts = as
+	f.notifyLocked()
+}
 
 func (f *fakeNode) Peers() []string {
 	f.mu.Lock()
@@ -168,6 +257,18 @@ func (f *fakeNode) receivePrivate(origin, text string, hopLimit uint32) {
 	f.notifyLocked()
 }
 
+// receivePrivates adds n private messages from origin, numbered in their
+// texts from 1, with one notification for them all.
+func (f *fakeNode) receivePrivates(origin string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range n {
+		f.privates = append(f.privates, gossiper.PrivateEntry{Origin: origin, Destination: f.name, Text: "p" + strconv.Itoa(i+1),
+			HopLimit: messages.DefaultHopLimit, At: time.Date(2024, 5, 1, 12, 2, 0, 0, time.UTC)})
+	}
+	f.notifyLocked()
+}
+
 func (f *fakeNode) Routes() []gossiper.Route {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -184,6 +285,49 @@ func (f *fakeNode) PrivatesSince(k int) ([]gossiper.PrivateEntry, int) {
 	defer f.mu.Unlock()
 	k = min(max(k, 0), len(f.privates))
 	return append([]gossiper.PrivateEntry(nil), f.privates[k:]...), len(f.privates)
+}
+
+// privateBytesOf is what the gossiper counts of a private message against
+// maxBytes.
+func privateBytesOf(e gossiper.PrivateEntry) int {
+	return len(e.Origin) + len(e.Destination) + len(e.Text)
+}
+
+// PrivatesAfter numbers the private messages from 1, forgetting none.
+func (f *fakeNode) PrivatesAfter(seq uint64, limit, maxBytes int) ([]gossiper.NumberedPrivate, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gossiper.NumberedPrivate
+	size := 0
+	for i := int(min(seq, uint64(len(f.privates)))); i < len(f.privates); i++ {
+		size += privateBytesOf(f.privates[i])
+		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
+			return out, true
+		}
+		out = append(out, gossiper.NumberedPrivate{PrivateEntry: f.privates[i], Seq: uint64(i + 1)})
+	}
+	return out, false
+}
+
+func (f *fakeNode) PrivatesBefore(seq uint64, with string, limit, maxBytes int) ([]gossiper.NumberedPrivate, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []gossiper.NumberedPrivate
+	size := 0
+	for i := len(f.privates) - 1; i >= 0; i-- {
+		e := f.privates[i]
+		if (seq != 0 && uint64(i+1) >= seq) || (with != "" && e.With() != with) {
+			continue
+		}
+		size += privateBytesOf(e)
+		if len(out) == limit || (len(out) > 0 && size > maxBytes) {
+			slices.Reverse(out)
+			return out, true
+		}
+		out = append(out, gossiper.NumberedPrivate{PrivateEntry: e, Seq: uint64(i + 1)})
+	}
+	slices.Reverse(out)
+	return out, false
 }
 
 func (f *fakeNode) Changed() <-chan struct{} {

@@ -5,13 +5,18 @@
 // to add one), /id (the node's name; post a new one) and /private (the
 // private conversations; post a destination and a text to send one). GET
 // /routes reads the routing table: the names this node can send privately
-// to. /events streams the same state to the page as Server-Sent Events. The
-// README documents the shapes with an example request for each.
+// to; GET /alerts what the user must know. /events streams the same state to
+// the page as Server-Sent Events. The README documents the shapes with an
+// example request for each.
+//
+// Anyone can send a node messages, so histories are read a page at a time
+// (see pageLimit and pageBytes): no answer or event grows with the log.
 //
 // The page is reachable by every web site its user visits, so the handler
 // refuses requests whose Host is not the page's own address (DNS rebinding),
-// state-changing requests from another origin or without a JSON content
-// type (cross-site request forgery), and bodies over MaxBodyBytes.
+// requests another site's page makes (cross-site request forgery, and
+// cross-site reads of the API, which cost the node work), state-changing
+// requests without a JSON content type, and bodies over MaxBodyBytes.
 package web
 
 import (
@@ -61,11 +66,18 @@ type Node interface {
 	SendPrivate(dest, text string) (gossiper.PrivateEntry, error)
 	// Routes returns the next hop towards each origin, by origin.
 	Routes() []gossiper.Route
-	// PrivatesSince returns the private messages after the first k ever
-	// kept, and the count to ask from next time.
-	PrivatesSince(k int) ([]gossiper.PrivateEntry, int)
+	// PrivatesAfter returns, oldest first, the private messages kept after
+	// the one numbered seq (0: from the first), within the bounds of
+	// LogAfter; more tells whether later ones remain.
+	PrivatesAfter(seq uint64, limit, maxBytes int) (entries []gossiper.NumberedPrivate, more bool)
+	// PrivatesBefore returns, oldest first, the newest private messages
+	// kept before the one numbered seq (0: the newest of all), of the
+	// conversation with that name unless with is empty, within the same
+	// bounds; more tells whether older ones of it remain.
+	PrivatesBefore(seq uint64, with string, limit, maxBytes int) (entries []gossiper.NumberedPrivate, more bool)
 	// Changed returns a channel closed at the next change of log, peers,
-	// name, routes or private messages.
+	// name, routes, private messages or alerts; the event stream also
+	// re-reads them every second.
 	Changed() <-chan struct{}
 }
 
@@ -115,6 +127,7 @@ func NewHandler(node Node, opts Options) http.Handler {
 	h.mux.HandleFunc("/routes", h.routes)
 	h.mux.HandleFunc("/private", h.private)
 	h.mux.HandleFunc("/events", h.events)
+	h.mux.HandleFunc("/alerts", h.alerts)
 	if opts.Metrics != nil {
 		h.mux.Handle("GET /metrics", opts.Metrics)
 	}
@@ -126,6 +139,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
 	if !h.hosts.allowed(r.Host) {
 		writeError(w, http.StatusForbidden, "host "+quote(r.Host)+" is not this node's address; open the page at http://"+h.hosts.canonical)
+		return
+	}
+	if why := crossSite(r); why != "" {
+		// Any page the user visits can make the browser send these, so a
+		// refused read is not worth more than a debug line each.
+		level := slog.LevelWarn
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			level = slog.LevelDebug
+		}
+		h.log.Log(r.Context(), level, "web request refused", "method", r.Method, "path", r.URL.Path, "why", why)
+		writeError(w, http.StatusForbidden, why)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

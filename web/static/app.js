@@ -1,8 +1,9 @@
 // The Peerster chat page. It follows the node through /events (Server-Sent
-// Events) and changes it through the JSON API. Text from the network is only
-// ever put into the page with textContent, never parsed as HTML. The private
+// Events), fetches older messages page by page as the reader scrolls up, and
+// changes the node through the JSON API. Text from the network is only ever
+// put into the page with textContent, never parsed as HTML. The private
 // conversations are in private.js.
-import { $, atBottom, bubble, busy, messageBox, post, sentOff, showError, span } from "./common.js";
+import { $, atBottom, bubble, busy, dateFormat, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
 import { privatePanel } from "./private.js";
 
 (() => {
@@ -11,7 +12,10 @@ import { privatePanel } from "./private.js";
     scroller: $("scroller"),
     messages: $("messages"),
     empty: $("empty"),
+    history: $("history"),
     jump: $("jump"),
+    alerts: $("alerts"),
+    alertList: $("alert-list"),
     sendForm: $("send-form"),
     text: $("text"),
     send: $("send"),
@@ -36,6 +40,11 @@ import { privatePanel } from "./private.js";
   // other clients do not move the reader.
   let sentHere = false;
 
+  // The page keeps at most MAX_SHOWN messages while the reader follows the
+  // newest: a node can be sent any number, and those cut off the top come
+  // back, a page at a time, when the reader scrolls up.
+  const MAX_SHOWN = 1000;
+
   const privates = privatePanel();
 
   function scrollToBottom() {
@@ -44,14 +53,54 @@ import { privatePanel } from "./private.js";
     el.jump.hidden = true;
   }
 
+  // A forged message carries this node's name but another node wrote it:
+  // it is never shown as the user's own, and says so.
   function renderMessage(m) {
-    return bubble(m.origin, m.own, [span("seq", "#" + m.id)], m.received, m.text);
+    const labels = [span("seq", "#" + m.id)];
+    if (m.forged) {
+      const mark = span("forged-mark", "⚠ not written by this node");
+      mark.title = "This message carries this node's name, but another node wrote it: someone is impersonating you.";
+      labels.unshift(mark);
+    }
+    const li = bubble(m.origin, m.own && !m.forged, labels, m.received, m.text);
+    if (m.forged) li.classList.add("forged");
+    li.dataset.seq = String(m.seq);
+    return li;
+  }
+
+  const older = olderPages({
+    scroller: el.scroller,
+    list: el.messages,
+    status: el.history,
+    path: (seq) => "message?before=" + seq,
+    render: renderMessage,
+    took: () => {},
+  });
+
+  function lastShownSeq() {
+    const last = el.messages.lastElementChild;
+    return last === null ? 0 : Number(last.dataset.seq);
+  }
+
+  // trim cuts the oldest messages beyond MAX_SHOWN, for a reader at the
+  // bottom, who does not see them.
+  function trim() {
+    const extra = el.messages.children.length - MAX_SHOWN;
+    if (extra <= 0) return;
+    for (let i = 0; i < extra; i++) el.messages.firstElementChild.remove();
+    older.reset();
   }
 
   // New messages are appended; what is already shown is never rebuilt, so
   // a long log stays cheap and a selection or scroll position survives.
-  function addMessages(list) {
-    if (list.length === 0) return;
+  function addMessages(all) {
+    // A stream that resumes may repeat what is shown.
+    const after = lastShownSeq();
+    const list = all.filter((m) => m.seq > after);
+    if (list.length === 0) {
+      older.check();
+      return;
+    }
     const follow = atBottom(el.scroller);
     const fragment = document.createDocumentFragment();
     for (const m of list) fragment.append(renderMessage(m));
@@ -60,7 +109,9 @@ import { privatePanel } from "./private.js";
     const mine = sentHere && list.some((m) => m.own);
     if (follow || mine) {
       sentHere = false;
+      trim();
       scrollToBottom();
+      older.check();
     } else {
       unseen += list.length;
       el.jump.textContent = unseen === 1 ? "1 new message ↓" : unseen + " new messages ↓";
@@ -71,6 +122,64 @@ import { privatePanel } from "./private.js";
   function clearMessages() {
     el.messages.replaceChildren();
     el.empty.hidden = false;
+    older.reset();
+  }
+
+  // Alerts the user dismissed, by kind, with the alert as it was then: a
+  // dismissed alert comes back when it changes (seen again, or anew). They
+  // are kept in the browser, so a reload does not bring them back.
+  let alerts = [];
+  const DISMISSED_KEY = "peerster-dismissed-alerts";
+  const dismissed = new Map();
+  try {
+    for (const [k, v] of Object.entries(JSON.parse(localStorage.getItem(DISMISSED_KEY) || "{}"))) dismissed.set(k, v);
+  } catch {
+    // No storage, or something else in it: nothing was dismissed.
+  }
+  const alertMark = (a) => a.last + "|" + a.count;
+
+  function dismiss(a) {
+    dismissed.set(a.kind, alertMark(a));
+    try {
+      localStorage.setItem(DISMISSED_KEY, JSON.stringify(Object.fromEntries(dismissed)));
+    } catch {
+      // Without storage it stays dismissed until the page is reloaded.
+    }
+    setAlerts(alerts);
+  }
+
+  function renderAlert(a) {
+    const li = document.createElement("li");
+    li.className = "alert " + (a.kind === "impersonation" ? "danger" : "warning");
+    li.dataset.kind = a.kind;
+    const body = document.createElement("div");
+    body.className = "alert-body";
+    const text = document.createElement("p");
+    text.className = "alert-text";
+    text.textContent = a.text;
+    const meta = document.createElement("p");
+    meta.className = "alert-meta";
+    const last = new Date(a.last);
+    meta.textContent =
+      (a.count === 1 ? "Once" : a.count + " times") +
+      (Number.isNaN(last.getTime()) ? "" : ", last " + dateFormat.format(last));
+    body.append(text, meta);
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close alert-close";
+    close.textContent = "×";
+    close.title = "Dismiss until it happens again";
+    close.setAttribute("aria-label", "Dismiss this alert");
+    close.addEventListener("click", () => dismiss(a));
+    li.append(span("alert-icon", "⚠"), body, close);
+    return li;
+  }
+
+  function setAlerts(list) {
+    alerts = list;
+    const shown = list.filter((a) => dismissed.get(a.kind) !== alertMark(a));
+    el.alertList.replaceChildren(...shown.map(renderAlert));
+    el.alerts.hidden = shown.length === 0;
   }
 
   function setName(name) {
@@ -120,6 +229,7 @@ import { privatePanel } from "./private.js";
     on("reset", clearMessages);
     on("routes", privates.routes);
     on("private", privates.messages);
+    on("alerts", setAlerts);
     source.addEventListener("open", () => {
       // Each stream starts with every private message again.
       privates.streamOpened();
@@ -191,7 +301,10 @@ import { privatePanel } from "./private.js";
     done: setPeers,
   });
 
-  el.jump.addEventListener("click", scrollToBottom);
+  el.jump.addEventListener("click", () => {
+    trim();
+    scrollToBottom();
+  });
   el.scroller.addEventListener("scroll", () => {
     if (atBottom(el.scroller)) {
       unseen = 0;

@@ -55,6 +55,123 @@ export function bubble(origin, own, labels, when, text) {
   return li;
 }
 
+// getPage reads one page of a history from the API: its messages, oldest
+// first, and whether older ones remain (the answer's Link rel="prev").
+export async function getPage(path) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { Accept: "application/json" } });
+  } catch {
+    throw new Error("Cannot reach the node. Is it still running?");
+  }
+  if (!res.ok) throw new Error("The node answered " + res.status + ".");
+  const list = await res.json();
+  return { list, older: /rel="prev"/.test(res.headers.get("Link") || "") };
+}
+
+// The reader is near the top of a history within NEAR_TOP pixels, and older
+// messages are fetched before they get there.
+const NEAR_TOP = 200;
+const HISTORY_TEXT = {
+  idle: "",
+  loading: "Loading older messages…",
+  begin: "Beginning of the history",
+  error: "Could not load older messages. Scroll up to try again.",
+};
+
+// olderPages fetches older messages into list when the reader scrolls near
+// the top of scroller: path(seq) is the page before the message seq, render
+// makes an element of a message (with its seq in data-seq), took is told of
+// the messages added. status says what is going on. The reader stays on the
+// message they were looking at: the list grows above it.
+export function olderPages({ scroller, list, status, path, render, took }) {
+  let loading = false;
+  let done = false;
+  let failed = false;
+  let generation = 0;
+
+  function show(state) {
+    status.dataset.state = state;
+    status.textContent = HISTORY_TEXT[state];
+    status.hidden = list.firstElementChild === null;
+  }
+
+  async function load() {
+    const first = list.firstElementChild;
+    if (loading || done || first === null) return;
+    const before = Number(first.dataset.seq);
+    const mine = generation;
+    loading = true;
+    show("loading");
+    let page;
+    try {
+      page = await getPage(path(before));
+    } catch {
+      if (mine !== generation) return;
+      loading = false;
+      failed = true;
+      show("error");
+      return;
+    }
+    // A reset meanwhile (a new stream, a trimmed list) makes the page
+    // belong to a list no longer shown.
+    if (mine !== generation) return;
+    loading = false;
+    const older = page.list.filter((m) => m.seq < before);
+    if (older.length > 0) {
+      took(older);
+      const anchor = list.firstElementChild;
+      const top = anchor.getBoundingClientRect().top;
+      // Old messages are not news: a screen reader is not to read out a
+      // page of them.
+      const live = list.getAttribute("aria-live");
+      list.removeAttribute("aria-live");
+      list.prepend(...older.map(render));
+      if (live !== null) requestAnimationFrame(() => list.setAttribute("aria-live", live));
+      // The new messages push the old ones down; scroll by as much, so
+      // that what the reader sees does not move.
+      scroller.scrollTop += anchor.getBoundingClientRect().top - top;
+    }
+    if (!page.older || older.length === 0) {
+      done = true;
+      show("begin");
+      return;
+    }
+    show("idle");
+    // A short page may leave the reader near the top still.
+    check();
+  }
+
+  // check loads older messages if the reader is near the top, as after the
+  // first messages came in a box that does not fill the screen.
+  function check() {
+    status.hidden = list.firstElementChild === null;
+    if (!failed && scroller.scrollTop < NEAR_TOP) load();
+  }
+
+  scroller.addEventListener(
+    "scroll",
+    () => {
+      failed = false;
+      check();
+    },
+    { passive: true },
+  );
+
+  return {
+    check,
+    // reset forgets what was fetched or found: the list was replaced or
+    // cut at the top.
+    reset() {
+      generation++;
+      loading = false;
+      done = false;
+      failed = false;
+      show("idle");
+    },
+  };
+}
+
 export function showError(node, message) {
   node.textContent = message;
   node.hidden = !message;

@@ -2,7 +2,7 @@
 // and one conversation at a time, beside the chat. A private message goes
 // hop by hop to one node and nothing confirms its arrival, so the page says
 // a message was sent, never that it was delivered.
-import { $, atBottom, bubble, busy, messageBox, post, sentOff, showError, span } from "./common.js";
+import { $, atBottom, bubble, busy, getPage, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
 
 // The hop limit a private message starts with, here and in the other
 // Peerster implementations, from which a received one's hops are counted.
@@ -23,6 +23,7 @@ export function privatePanel() {
     scroller: $("private-scroller"),
     list: $("private-messages"),
     empty: $("private-empty"),
+    history: $("private-history"),
     emptyName: $("private-empty-name"),
     form: $("private-form"),
     text: $("private-text"),
@@ -30,11 +31,14 @@ export function privatePanel() {
     error: $("private-error"),
   };
   const routes = new Map(); // name -> next hop
-  const convs = new Map(); // name -> its messages, oldest first
+  // name -> its newest messages, oldest first: the event stream's first
+  // page holds the newest of each conversation, and scrolling up fetches
+  // older ones, so each is the end of its conversation without a gap.
+  const convs = new Map();
   const unread = new Map(); // name -> messages received while closed
   const drafts = new Map(); // name -> what was typed and not sent
   let current = null; // the name whose conversation is open
-  let fresh = true; // the next private event holds every message
+  let fresh = true; // the next private event is a stream's first
   let sentHere = false;
   const autosize = messageBox(el.text, el.form);
 
@@ -52,8 +56,19 @@ export function privatePanel() {
       label = span("seq", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
       label.title = "Arrived with hop limit " + m.hopLimit;
     }
-    return bubble(m.origin, m.sent, [label], m.time, m.text);
+    const li = bubble(m.origin, m.sent, [label], m.time, m.text);
+    li.dataset.seq = String(m.seq);
+    return li;
   }
+
+  const older = olderPages({
+    scroller: el.scroller,
+    list: el.list,
+    status: el.history,
+    path: (seq) => "private?with=" + encodeURIComponent(current) + "&before=" + seq,
+    render: privateBubble,
+    took: (list) => convs.set(current, [...list, ...(convs.get(current) || [])]),
+  });
 
   function person(name) {
     const b = document.createElement("button");
@@ -100,10 +115,27 @@ export function privatePanel() {
 
   function renderConversation() {
     const list = convs.get(current) || [];
+    older.reset();
     el.list.replaceChildren(...list.map(privateBubble));
     el.emptyName.textContent = current;
     el.empty.hidden = list.length > 0;
     scrollDown();
+    older.check();
+  }
+
+  // fetchNewest fetches the newest page of a conversation none of whose
+  // messages came with the stream's first page.
+  async function fetchNewest(name) {
+    let page;
+    try {
+      page = await getPage("private?with=" + encodeURIComponent(name));
+    } catch (err) {
+      if (current === name) showError(el.error, err.message);
+      return;
+    }
+    if (current !== name || convs.has(name) || page.list.length === 0) return;
+    convs.set(name, page.list);
+    renderConversation();
   }
 
   function open(name) {
@@ -118,6 +150,7 @@ export function privatePanel() {
     el.text.value = drafts.get(name) || "";
     autosize();
     renderConversation();
+    if (!convs.has(name)) fetchNewest(name);
     renderPeople();
     // On a phone the conversation is below the chat: bring it into view.
     el.box.scrollIntoView({ block: "nearest" });
@@ -136,8 +169,8 @@ export function privatePanel() {
   }
 
   // addMessages files messages under their conversations. The first event
-  // of a stream holds them all and replaces what the page holds; later
-  // ones hold only new messages.
+  // of a stream holds the newest page of them and replaces what the page
+  // holds; later ones hold only new messages.
   function addMessages(list) {
     const replace = fresh;
     fresh = false;
@@ -154,6 +187,7 @@ export function privatePanel() {
     if (current === null) return;
     if (replace) {
       renderConversation();
+      if (!convs.has(current)) fetchNewest(current);
       return;
     }
     if (shown.length === 0) return;
