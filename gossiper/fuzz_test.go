@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/peerster/Peerster/internal/fuzzseed"
+	"github.com/peerster/Peerster/messages"
 )
 
 // maxUDPPayload is the largest datagram IPv4 can carry; a packet that
@@ -27,6 +29,9 @@ var fuzzSources = append(slices.Clone(fuzzseed.Peers), "127.0.0.1:6000", fuzzsee
 type fuzzNode struct {
 	t    *testing.T
 	core *Core
+	// received and sent are the bytes that came from, and went to, each
+	// address: no unproven address is sent more than its budget allows.
+	received, sent map[string]int
 	// next is the next ID each origin must get, from everything the Core
 	// has accepted (restored or reported in Output.Accepted); texts holds
 	// those messages in ID order.
@@ -41,11 +46,13 @@ func newFuzzNode(t *testing.T, simple bool) *fuzzNode {
 	cfg := DefaultConfig()
 	cfg.Name, cfg.Addr, cfg.Peers, cfg.Simple = fuzzName, fuzzseed.SelfAddr, fuzzseed.Peers, simple
 	n := &fuzzNode{
-		t:     t,
-		core:  NewCore(cfg, rand.New(rand.NewPCG(4, 38))),
-		next:  map[string]uint32{},
-		texts: map[string][]string{},
-		now:   time.Date(2018, 10, 14, 23, 59, 0, 0, time.UTC),
+		t:        t,
+		core:     NewCore(cfg, rand.New(rand.NewPCG(4, 38))),
+		received: map[string]int{},
+		sent:     map[string]int{},
+		next:     map[string]uint32{},
+		texts:    map[string][]string{},
+		now:      time.Date(2018, 10, 14, 23, 59, 0, 0, time.UTC),
 	}
 	var entries []Entry
 	for _, r := range fuzzseed.History {
@@ -85,8 +92,8 @@ func (n *fuzzNode) check(step string, out Output) {
 		n.record(e)
 	}
 	for _, l := range out.Lines {
-		if strings.ContainsAny(l, "\r\n") {
-			n.t.Fatalf("%s: stdout line %q breaks the one-line format", step, l)
+		if i := strings.IndexFunc(l, messages.Unprintable); i >= 0 || !utf8.ValidString(l) {
+			n.t.Fatalf("%s: stdout line %q holds what a terminal would act on", step, l)
 		}
 	}
 	for _, s := range out.Sends {
@@ -109,6 +116,12 @@ func (n *fuzzNode) check(step string, out Output) {
 		}
 		if len(b) > maxUDPPayload {
 			n.t.Fatalf("%s: sends %d bytes to %s, more than one datagram holds", step, len(b), s.To)
+		}
+		if !n.core.proven(s.To) {
+			n.sent[s.To] += len(b)
+			if limit := amplification*n.received[s.To] + addressAllowance; n.sent[s.To] > limit {
+				n.t.Fatalf("%s: sent %d bytes to %s, which has not proven its address and sent %d", step, n.sent[s.To], s.To, n.received[s.To])
+			}
 		}
 		// A node only ever gossips rumors it holds, word for word.
 		if r := p.Rumor; r != nil {
@@ -148,10 +161,16 @@ func (n *fuzzNode) finish() {
 			n.t.Fatalf("status says %s nextID %d; accepted IDs run to %d", ps.Identifier, ps.NextID, n.next[ps.Identifier]-1)
 		}
 	}
+	c := n.core
+	if c.textBytes > c.budgets.texts || c.logBytes > c.budgets.log || c.window.bytes > c.budgets.window {
+		n.t.Fatalf("over budget: texts %d of %d, log %d of %d, window %d of %d",
+			c.textBytes, c.budgets.texts, c.logBytes, c.budgets.log, c.window.bytes, c.budgets.window)
+	}
 }
 
 func (n *fuzzNode) datagram(from string, b []byte) []Timer {
 	n.t.Helper()
+	n.received[from] += len(b)
 	out := n.core.Datagram(from, b, n.now)
 	n.check("datagram from "+from, out)
 	return out.Timers
@@ -256,5 +275,9 @@ func TestSeedCorpus(t *testing.T) {
 	// followed by a rename (defects 1 and 2).
 	add("status-own-origin-claim-from-stranger", 3, packets["status-own-origin-claim"])
 	add("status-own-origin-claim-then-rename", 0x40|3, packets["status-own-origin-claim"])
+	// Issue 14: the attacks' packets from a stranger.
+	for _, name := range []string{"status-with-proof", "rumor-forging-name", "rumor-terminal-escapes", "rumor-own-name", "rumor-far-ahead", "rumor-largest", "private-huge-hop-limit", "status-empty"} {
+		add(name+"-from-stranger", 3, packets[name])
+	}
 	fuzzseed.SyncCorpus(t, filepath.Join("testdata", "fuzz", "FuzzNodePacket"), files, *writeCorpus)
 }

@@ -101,6 +101,19 @@ func addStatuses(add func(string, *messages.GossipPacket)) {
 		long = append(long, fmt.Sprintf("o%d-%s", i, strings.Repeat("x", 200)), 2)
 	}
 	add("status-long-origins", status(long...))
+	// Issue 14: a status proving its address (and one with a wrong
+	// token), a name that would forge a line, a text that would drive a
+	// terminal, a rumor of the node's own name (impersonation), one far
+	// ahead (the window) and one of the largest size (the budgets).
+	proof := status("A", 2)
+	proof.Status.Proof = &messages.AddressProof{Ask: 7, Echo: 1}
+	add("status-with-proof", proof)
+	add("rumor-forging-name", Rumor("B from 127.0.0.1:5002 ID 7 contents", 1, "x"))
+	add("rumor-terminal-escapes", Rumor("A", 4, "\x1b]0;owned\x07\x1b[2J"))
+	add("rumor-own-name", Rumor("self", 2, "forged"))
+	add("rumor-far-ahead", Rumor("W", 4000, "w"))
+	add("rumor-largest", Rumor("Z", 1, strings.Repeat("z", messages.MaxTextBytes)))
+	add("private-huge-hop-limit", &messages.GossipPacket{Private: &messages.PrivateMessage{Origin: "S", Text: "loop", Destination: "B", HopLimit: 1<<32 - 1}})
 }
 
 func addOthers(add func(string, *messages.GossipPacket)) {
