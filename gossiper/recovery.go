@@ -13,9 +13,11 @@ import (
 // datagram push the node's IDs where no peer ever takes them. So the node
 // numbers its messages only after those it holds. While a claim about its
 // origin is open, new posts and route rumors wait, unnumbered, for the old
-// messages to come back like any rumor the node lacks. Whatever strangers
-// send, a post waits at most maxHold: claims sent again and again, or old
-// messages trickling back, never make it wait longer.
+// messages to come back like any rumor the node lacks. Only a proven peer
+// (sources.go) opens a claim, so one who forges addresses cannot; and
+// whatever the others send, a post waits at most maxHold: claims sent
+// again and again, or old messages trickling back, never make it wait
+// longer.
 const (
 	maxHold = time.Second
 	// maxHeldPosts caps the posts waiting at once.

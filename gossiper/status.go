@@ -50,7 +50,9 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		c.drop("status-bad-name")
 	}
 	c.checkProof(from, s.Proof, now)
-	if want := theirs[c.name]; want > c.next(c.name) {
+	// Only a peer that has shown it receives what this node sends may make
+	// its posts wait: a stranger who forges an address cannot.
+	if want := theirs[c.name]; want > c.next(c.name) && c.proven(from) {
 		c.noteClaim(from, want, now)
 	}
 	c.noteOwnAcks(from, theirs, now)
