@@ -5,6 +5,7 @@
 //	go run ./bench startup -n 50    # more runs of each
 //	go run ./bench traffic          # datagrams per delivery in a ring of 10, until rest
 //	go run ./bench throughput -rates 500,1000,2000 -burst 1000
+//	go run ./bench attack -only memory-flood,private-loop -gossiper /tmp/peerster-old
 //	go run ./bench help startup     # a command's flags
 //
 // Each command lives in its own file and has one line in commands below.
@@ -34,6 +35,7 @@ var commands = []command{
 	{"startup", "time from exec until a gossiper has bound both UDP sockets, against a minimal Go program", runStartup},
 	{"traffic", "datagrams beyond anti-entropy per delivery in a ring of 10 gossipers, until rest", runTraffic},
 	{"throughput", "messages a second a ring of 10 gossipers takes, and the time until each reached every node", runThroughput},
+	{"attack", "what a stranger who can send UDP to a gossip port makes real gossipers do", runAttack},
 }
 
 func main() {
