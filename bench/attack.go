@@ -322,6 +322,15 @@ func (e *attackEnv) chatPrefix() string { return "chat-" + e.name + "-" }
 
 // pair starts the target A and its honest peer B, each knowing the other.
 // B starts first, so that A's -peers names a port that is bound.
+// chattingPair starts the target and its peer, chatting as every attack
+// but own-claims has them.
+func (e *attackEnv) chattingPair() error {
+	if err := e.pair(); err != nil {
+		return err
+	}
+	return e.startChat(e.o.chatEvery)
+}
+
 func (e *attackEnv) pair(targetFlags ...string) error {
 	b, err := e.node("B", nil)
 	if err != nil {

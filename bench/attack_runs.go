@@ -43,10 +43,7 @@ func yesNo(b bool) string {
 }
 
 func runMemoryFlood(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	socks := make([]*attack.Socket, e.o.floodSockets)
@@ -91,10 +88,7 @@ func runMemoryFlood(e *attackEnv) error {
 }
 
 func runHTTPHistory(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	// The cross-site checks come first, while answers are small.
@@ -163,10 +157,7 @@ func cappedSize(n int64, capped bool) string {
 }
 
 func runPrivateLoop(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	sp, err := attack.NewSpoofer()
@@ -334,10 +325,7 @@ func runOriginFill(e *attackEnv) error   { return originFill(e, 1) }
 func runOriginFill16(e *attackEnv) error { return originFill(e, e.o.fillSockets) }
 
 func originFill(e *attackEnv, sockets int) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	var socks []*attack.Socket
@@ -476,10 +464,7 @@ func (e *attackEnv) chatIDs(nd *attackNode, origin string) (map[uint32]bool, err
 }
 
 func runWindowFill(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	s, err := e.socket()
@@ -526,10 +511,7 @@ func runWindowFill(e *attackEnv) error {
 }
 
 func runStdoutForge(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	s, err := e.socket()
@@ -557,10 +539,7 @@ func runStdoutForge(e *attackEnv) error {
 }
 
 func runRouteHijack(e *attackEnv) error {
-	if err := e.pair(); err != nil {
-		return err
-	}
-	if err := e.startChat(e.o.chatEvery); err != nil {
+	if err := e.chattingPair(); err != nil {
 		return err
 	}
 	s, err := e.socket()

@@ -77,18 +77,23 @@ func BenchmarkFloodDatagrams(b *testing.B) {
 	})
 }
 
+// newBudgetedCore is a node with the least memory budget, taking every
+// datagram, and the budgets it divides it into.
+func newBudgetedCore() (*Core, budgets) {
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Addr, cfg.Peers = "A", self, []string{p1}
+	cfg.MaxPacketsPerSecond = 0
+	cfg.MemoryBudget = MinMemoryBudget
+	return NewCore(cfg, &script{}), budgetsFor(cfg.MemoryBudget)
+}
+
 // Issue 14, defect 1: a stranger who sends Rumor{Z, i, 60,000 x "x"} for i
 // = 1, 2, ... grew a node's memory without bound. The texts a node keeps
 // for its peers and the chat log it keeps for its user each have a budget
 // of bytes; past it the node forgets the oldest messages of the origin that
 // weighs most, so the stranger's go and ordinary chat stays.
 func TestMemoryBudgetForgetsTheHeaviestOriginFirst(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Name, cfg.Addr, cfg.Peers = "A", self, []string{p1}
-	cfg.MaxPacketsPerSecond = 0
-	cfg.MemoryBudget = MinMemoryBudget
-	c := NewCore(cfg, &script{})
-	b := budgetsFor(cfg.MemoryBudget)
+	c, b := newBudgetedCore()
 	chat := strings.Repeat("c", 100)
 	now := t0
 	for i := 1; i <= 100; i++ {
@@ -135,12 +140,7 @@ func TestMemoryBudgetForgetsTheHeaviestOriginFirst(t *testing.T) {
 // When nothing stands out (many light origins), the log forgets its oldest
 // eighth, as a chat scrolls away.
 func TestLogForgetsTheOldestWhenNoOriginStandsOut(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Name, cfg.Addr, cfg.Peers = "A", self, []string{p1}
-	cfg.MaxPacketsPerSecond = 0
-	cfg.MemoryBudget = MinMemoryBudget
-	c := NewCore(cfg, &script{})
-	b := budgetsFor(cfg.MemoryBudget)
+	c, b := newBudgetedCore()
 	text := strings.Repeat("t", 1000)
 	n := 0
 	for c.stats.Forgotten["log"] == 0 {
