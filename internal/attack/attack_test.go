@@ -278,6 +278,15 @@ func TestOwnClaimsForgesTheNextID(t *testing.T) {
 	for id := uint32(1); id <= 3; id++ {
 		_ = s.Send(node.s.Addr(), Rumor("A", id, "own"))
 	}
+	// The node's answers to those must be in before the attack asks for
+	// the next ID, or it may read an older one.
+	deadline := time.Now().Add(2 * time.Second)
+	for node.nextOf("A") != 4 || s.Received().Datagrams < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node holds A up to %d and answered %d times, want 3 and 3", node.nextOf("A")-1, s.Received().Datagrams)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	res, err := OwnClaims(s, node.s.Addr(), Claims{Origin: "A", Claim: 4e9, ClaimEvery: 20 * time.Millisecond,
 		ForgeEvery: 100 * time.Millisecond, Text: "forged", Duration: 350 * time.Millisecond})
 	if err != nil {
