@@ -86,7 +86,9 @@ func (s *sources) get(addr string, c *Core, now time.Time) *source {
 }
 
 // evict makes room: unproven addresses quiet for a while first, then any
-// unproven one, and only when every address is proven, any.
+// unproven one, and only when every address is proven, any. It frees an
+// eighth at least, so that a flood from ever new addresses costs a scan
+// of the records every maxSources/8 addresses, not at each.
 func (s *sources) evict(now time.Time) {
 	for a, r := range s.m {
 		if !r.proven && now.Sub(r.seen) >= sourceQuiet {
@@ -95,7 +97,7 @@ func (s *sources) evict(now time.Time) {
 	}
 	for _, provenToo := range []bool{false, true} {
 		for a, r := range s.m {
-			if len(s.m) < maxSources {
+			if len(s.m) < maxSources/8*7 {
 				return
 			}
 			if !r.proven || provenToo {
