@@ -298,6 +298,21 @@ func TestAnswersToAForgedAddressStayWithinThreeTimes(t *testing.T) {
 	if refused := metricSamples(t, x)["peerster_sends_refused_total"]; refused == 0 {
 		t.Error("the node refused no send: the victims' budget was never reached")
 	}
+
+	// A socket that shows it receives what the node sends (as a node of
+	// ours does, sending back the token asked of it) is not slowed: each
+	// duplicate gets the whole 50 KB status.
+	proven := strangerSockets(t, 1)[0]
+	if err := proven.Prove(target, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before := proven.Received()
+	if _, err := attack.Repeat(proven, target, attack.Rumor(origins[0], 1, "x"), 10, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 5*time.Second, "the proven socket gets ten statuses of 50 KB", func() bool {
+		return proven.Received().Bytes-before.Bytes >= 10*45000
+	})
 }
 
 // The other side of defect 4: an honest newcomer, ours or another

@@ -22,7 +22,7 @@ func (c *Core) Tick(now time.Time) Output {
 		}
 		p := c.aeBag[len(c.aeBag)-1]
 		c.aeBag = c.aeBag[:len(c.aeBag)-1]
-		if c.peers.has(p) && c.sendStatus(p, now) {
+		if c.peers.has(p) && c.sendStatus(p, now, nil) {
 			c.stats.AntiEntropy++
 			c.probe(p)
 			return c.take()

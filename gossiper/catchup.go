@@ -1,6 +1,10 @@
 package gossiper
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // catchUp follows a peer whose status showed messages this node lacks, while
 // the peer sends them one at a time. Each step is a rumor and a status; on a
@@ -74,7 +78,7 @@ func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
 		cu.stalls = 0
 	} else {
 		cu.stalls++
-		c.sendStatus(peer, now)
+		c.sendStatus(peer, now, slices.Sorted(maps.Keys(cu.want)))
 	}
 	c.timerSeq++
 	cu.seq = c.timerSeq

@@ -38,6 +38,12 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		c.drop("text-too-large")
 		return
 	}
+	// The proof is the sender's word to this node alone: taken here, and
+	// never kept with the message or passed on.
+	if r.Proof != nil {
+		c.checkProof(from, r.Proof, now)
+		r.Proof = nil
+	}
 	o := c.byName[r.Origin]
 	if next := c.next(r.Origin); r.ID != next {
 		// Only the next message of an origin is taken, so a log never has a
@@ -58,7 +64,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 			c.stats.Duplicates++
 		}
 		c.learn(from)
-		c.sendStatus(from, now)
+		c.sendStatus(from, now, []string{r.Origin})
 		return
 	}
 	if o == nil {
@@ -81,7 +87,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		c.takeRumor(held.from, o, held.rumor, now)
 	}
 	c.settleClaim(now)
-	c.sendStatus(from, now)
+	c.sendStatus(from, now, []string{r.Origin})
 	c.probe(from)
 	c.awaitCatchUp(from, true, now)
 	if to, ok := c.pickPeer(from); ok {
@@ -123,9 +129,16 @@ func (c *Core) accept(o *origin, r *messages.RumorMessage, forged bool, now time
 }
 
 // monger sends r to the peer at to and waits for its status, and reports
-// whether the peer's budget let it go.
+// whether the peer's budget let it go. To a peer that has not proven its
+// address the rumor asks for the token, so that a node of ours proves
+// itself with its acknowledgement.
 func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) bool {
 	p := &messages.GossipPacket{Rumor: r}
+	if proof := c.proofFor(to, now); proof != nil {
+		asked := *r
+		asked.Proof = proof
+		p.Rumor = &asked
+	}
 	if !c.affords(to, p, now) {
 		c.stats.Refused++
 		return false

@@ -627,17 +627,10 @@ func packet(p *messages.GossipPacket) string {
 		parts = append(parts, fmt.Sprintf("simple origin=%s relay=%s %s", word(m.OriginalName), word(m.RelayPeerAddr), quote(m.Contents)))
 	}
 	if r := p.Rumor; r != nil {
-		parts = append(parts, fmt.Sprintf("rumor %s/%d %s", word(r.Origin), r.ID, quote(r.Text)))
+		parts = append(parts, fmt.Sprintf("rumor %s/%d %s", word(r.Origin), r.ID, quote(r.Text))+proofText(r.Proof))
 	}
 	if st := p.Status; st != nil {
-		part := statusText(st.Want)
-		if pr := st.Proof; pr != nil && pr.Ask != 0 {
-			part += " ask"
-		}
-		if pr := st.Proof; pr != nil && pr.Echo != 0 {
-			part += fmt.Sprintf(" echo=%d", pr.Echo)
-		}
-		parts = append(parts, part)
+		parts = append(parts, statusText(st.Want)+proofText(st.Proof))
 	}
 	if m := p.Private; m != nil {
 		part := fmt.Sprintf("private origin=%s dest=%s hop=%d", word(m.Origin), word(m.Destination), m.HopLimit)
@@ -650,6 +643,19 @@ func packet(p *messages.GossipPacket) string {
 		return "empty"
 	}
 	return strings.Join(parts, " ")
+}
+
+// proofText renders a proof: "ask" when it asks for a token (its value is
+// the node's secret), and the token it sends back.
+func proofText(pr *messages.AddressProof) string {
+	s := ""
+	if pr != nil && pr.Ask != 0 {
+		s += " ask"
+	}
+	if pr != nil && pr.Echo != 0 {
+		s += fmt.Sprintf(" echo=%d", pr.Echo)
+	}
+	return s
 }
 
 // statusText renders a status; one of more than 16 entries shows the first

@@ -2,6 +2,7 @@ package gossiper
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	sess := c.sessions[from]
 	delete(c.sessions, from)
 
-	switch c.offer(from, theirs, now) {
+	switch c.offer(from, theirs, namesIn(s), now) {
 	case offered:
 		delete(c.probes, from) // this may answer our anti-entropy status
 		return
@@ -86,7 +87,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	}
 	if lacks {
 		delete(c.probes, from)
-		c.sendStatus(from, now)
+		c.sendStatus(from, now, namesIn(s))
 		return
 	}
 	c.print("IN SYNC WITH " + from)
@@ -97,9 +98,39 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 }
 
 // sendStatus sends this node's status to the peer at to, with the proof
-// their addresses still need, and reports whether its budget let it go.
-func (c *Core) sendStatus(to string, now time.Time) bool {
-	return c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status(), Proof: c.proofFor(to, now)}}, now)
+// their addresses still need, and reports whether it went.
+//
+// When the budget of an unproven peer does not afford the whole status (a
+// node that knows a thousand origins has one of 50 KB), it sends the
+// entries of the origins named in about (those the peer's own datagram
+// spoke of), and the token it asks for: an answer the peer paid for, true
+// as far as it goes, since leaving out an origin the peer does not know
+// asks it for nothing. A node of ours then proves itself at once, and gets
+// the whole status from then on.
+func (c *Core) sendStatus(to string, now time.Time, about []string) bool {
+	proof := c.proofFor(to, now)
+	if c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status(), Proof: proof}}, now) {
+		return true
+	}
+	if about == nil || proof == nil {
+		return false
+	}
+	want := []messages.PeerStatus{}
+	for _, name := range about {
+		if o := c.byName[name]; o != nil && !slices.ContainsFunc(want, func(w messages.PeerStatus) bool { return w.Identifier == name }) {
+			want = append(want, messages.PeerStatus{Identifier: name, NextID: o.next()})
+		}
+	}
+	return c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: want, Proof: proof}}, now)
+}
+
+// namesIn are the origins a status names.
+func namesIn(s *messages.StatusPacket) []string {
+	names := make([]string, 0, len(s.Want))
+	for _, w := range s.Want {
+		names = append(names, w.Identifier)
+	}
+	return names
 }
 
 // lackingFirst returns the origins, starting from one drawn at random
@@ -143,7 +174,7 @@ const (
 // a thousand rumors, a status of 17 bytes for each rumor of a hundred;
 // drawn at random, it soon lists them all, and its statuses pay for what
 // it lacks.
-func (c *Core) offer(peer string, theirs map[string]uint32, now time.Time) offerResult {
+func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now time.Time) offerResult {
 	result := nothing
 	origins := c.origins
 	if !c.proven(peer) {
@@ -163,7 +194,7 @@ func (c *Core) offer(peer string, theirs map[string]uint32, now time.Time) offer
 		if c.monger(peer, &messages.RumorMessage{Origin: o.name, ID: id, Text: text}, now) {
 			return offered
 		}
-		c.sendStatus(peer, now)
+		c.sendStatus(peer, now, named)
 		return blocked
 	}
 	return result

@@ -32,6 +32,12 @@ type RumorMessage struct {
 	Origin string
 	ID     uint32
 	Text   string
+	// Proof, this implementation's addition after the handout's fields,
+	// asks an address that has not shown it receives what the sender
+	// sends for the token to send back (see AddressProof); nil, and absent
+	// from the bytes, otherwise. It belongs to one datagram, never to the
+	// message, and is not passed on.
+	Proof *AddressProof
 }
 
 // PeerStatus says that every message of Identifier below NextID is held.

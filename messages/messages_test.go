@@ -297,6 +297,31 @@ func TestStatusProofEncoding(t *testing.T) {
 	}
 }
 
+// A rumor to an address that has not proven itself asks for the token after
+// the handout's fields; a node that predates it decodes the rumor alone.
+func TestRumorProofEncoding(t *testing.T) {
+	p := GossipPacket{Rumor: &RumorMessage{Origin: "Alice", ID: 23, Text: "Hi", Proof: &AddressProof{Ask: 1}}}
+	b, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "1221" + "0a05416c6963651017" + "1a024869" + "2212" + "090100000000000000" + "110000000000000000"
+	if got := hex.EncodeToString(b); got != want {
+		t.Fatalf("encoding = %s, want %s", got, want)
+	}
+	var old struct {
+		Simple *SimpleMessage
+		Rumor  *struct {
+			Origin string
+			ID     uint32
+			Text   string
+		}
+	}
+	if err := protobuf.Decode(b, &old); err != nil || old.Rumor == nil || old.Rumor.Origin != "Alice" || old.Rumor.ID != 23 || old.Rumor.Text != "Hi" {
+		t.Fatalf("an older node decodes %+v, %v", old.Rumor, err)
+	}
+}
+
 func TestSizeIsEncodedLength(t *testing.T) {
 	long := strings.Repeat("x", MaxTextBytes)
 	name := strings.Repeat("n", MaxNameBytes)
@@ -311,6 +336,7 @@ func TestSizeIsEncodedLength(t *testing.T) {
 		{Rumor: &RumorMessage{Origin: name, ID: 1<<32 - 1, Text: long}},
 		{Rumor: &RumorMessage{Origin: "A", ID: 200, Text: strings.Repeat("y", 127)}},
 		{Rumor: &RumorMessage{Origin: "A", ID: 200, Text: strings.Repeat("y", 128)}},
+		{Rumor: &RumorMessage{Origin: "A", ID: 1, Text: "hi", Proof: &AddressProof{Ask: 5}}},
 		{Status: &StatusPacket{}},
 		{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}}},
 		{Status: &StatusPacket{Want: []PeerStatus{{"Alice", 4}}, Proof: &AddressProof{Ask: 1}}},

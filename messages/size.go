@@ -23,8 +23,15 @@ func Size(p *GossipPacket) int {
 }
 
 func rumorSize(r *RumorMessage) int {
-	return stringField(r.Origin) + uintField(uint64(r.ID)) + stringField(r.Text)
+	n := stringField(r.Origin) + uintField(uint64(r.ID)) + stringField(r.Text)
+	if r.Proof != nil {
+		n += embedded(proofSize)
+	}
+	return n
 }
+
+// proofSize is an AddressProof's: two fixed 64-bit fields with their tags.
+const proofSize = 2 * (1 + 8)
 
 func statusSize(s *StatusPacket) int {
 	n := 0
@@ -32,7 +39,7 @@ func statusSize(s *StatusPacket) int {
 		n += embedded(StatusEntrySize(w.Identifier, w.NextID))
 	}
 	if s.Proof != nil {
-		n += embedded(2 * (1 + 8))
+		n += embedded(proofSize)
 	}
 	return n
 }

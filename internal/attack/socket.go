@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.dedis.ch/protobuf"
+
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -27,9 +29,11 @@ type Socket struct {
 
 	mu       sync.Mutex
 	statuses map[netip.AddrPort]seenStatus
-	changed  chan struct{} // closed and replaced at every status
-	tap      func(Arrival)
-	done     chan struct{}
+	// asks are the last tokens each sender asked this socket for.
+	asks    map[netip.AddrPort]protobuf.Ufixed64
+	changed chan struct{} // closed and replaced at every status
+	tap     func(Arrival)
+	done    chan struct{}
 }
 
 type seenStatus struct {
@@ -59,7 +63,8 @@ func Listen() (*Socket, error) {
 	}
 	growReadBuffer(conn, readBuffer)
 	s := &Socket{conn: conn, addr: conn.LocalAddr().(*net.UDPAddr).AddrPort(),
-		statuses: map[netip.AddrPort]seenStatus{}, changed: make(chan struct{}), done: make(chan struct{})}
+		statuses: map[netip.AddrPort]seenStatus{}, asks: map[netip.AddrPort]protobuf.Ufixed64{},
+		changed: make(chan struct{}), done: make(chan struct{})}
 	go s.read()
 	return s, nil
 }
@@ -180,6 +185,48 @@ func nextIn(want []messages.PeerStatus, origin string) uint32 {
 	return 1
 }
 
+// Prove shows target that s receives what it sends, as a Peerster node of
+// the same implementation does: it sends a status that claims a message the
+// target lacks, which the target answers, and sends back the token the
+// answer (a status or a rumor) asks for. A stranger with a socket of its
+// own can do this; one who forges addresses cannot. It returns an error if
+// the target asks for no token within timeout (an implementation without
+// proofs).
+func (s *Socket) Prove(target netip.AddrPort, timeout time.Duration) error {
+	if err := s.Send(target, Status(messages.PeerStatus{Identifier: "proof", NextID: 2})); err != nil {
+		return err
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ask, changed := s.asks[target], s.changed
+		s.mu.Unlock()
+		if ask != 0 {
+			return s.Send(target, encode(&messages.GossipPacket{Status: &messages.StatusPacket{Proof: &messages.AddressProof{Echo: ask}}}))
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return errors.New("attack: the target asked for no token")
+		case <-s.done:
+			return net.ErrClosed
+		}
+	}
+}
+
+// askIn is the token a packet asks for, 0 if none.
+func askIn(p *messages.GossipPacket) protobuf.Ufixed64 {
+	switch {
+	case p == nil:
+	case p.Status != nil && p.Status.Proof != nil:
+		return p.Status.Proof.Ask
+	case p.Rumor != nil && p.Rumor.Proof != nil:
+		return p.Rumor.Proof.Ask
+	}
+	return 0
+}
+
 // Close closes the socket and waits for its reader, so the counts are
 // final.
 func (s *Socket) Close() error {
@@ -213,6 +260,11 @@ func (s *Socket) read() {
 		s.mu.Lock()
 		if p != nil && p.Status != nil {
 			s.statuses[from] = seenStatus{want: p.Status.Want, at: now}
+			close(s.changed)
+			s.changed = make(chan struct{})
+		}
+		if ask := askIn(p); ask != 0 {
+			s.asks[from] = ask
 			close(s.changed)
 			s.changed = make(chan struct{})
 		}
