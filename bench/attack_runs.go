@@ -241,6 +241,10 @@ func runAmplificationDup(e *attackEnv) error {
 	// 1,000 origins of 43 bytes fit, beside A and B. Route rumors (empty)
 	// print no RUMOR line.
 	names := attack.OriginNames("amp-", e.o.ampOrigins, 43)
+	// Newer nodes take new origins from an address only slowly until it
+	// proves it receives what they send; a stranger with a socket of its
+	// own can. Older ones ask no proof, and take them at once.
+	_ = setup.Prove(e.target.gossip, time.Second)
 	if _, err := attack.FillOrigins([]*attack.Socket{setup}, e.target.gossip, names, "", 500*time.Millisecond); err != nil {
 		return err
 	}

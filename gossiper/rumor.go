@@ -64,7 +64,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 			c.stats.Duplicates++
 		}
 		c.learn(from)
-		c.sendStatus(from, now, []string{r.Origin})
+		c.sendStatus(from, now, nil)
 		return
 	}
 	if o == nil {
@@ -87,7 +87,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		c.takeRumor(held.from, o, held.rumor, now)
 	}
 	c.settleClaim(now)
-	c.sendStatus(from, now, []string{r.Origin})
+	c.sendStatus(from, now, nil)
 	c.probe(from)
 	c.awaitCatchUp(from, true, now)
 	if to, ok := c.pickPeer(from); ok {

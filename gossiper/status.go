@@ -101,12 +101,13 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 // their addresses still need, and reports whether it went.
 //
 // When the budget of an unproven peer does not afford the whole status (a
-// node that knows a thousand origins has one of 50 KB), it sends the
-// entries of the origins named in about (those the peer's own datagram
-// spoke of), and the token it asks for: an answer the peer paid for, true
-// as far as it goes, since leaving out an origin the peer does not know
-// asks it for nothing. A node of ours then proves itself at once, and gets
-// the whole status from then on.
+// node that knows a thousand origins has one of 50 KB) and the peer's own
+// status named the origins it knows, about, it sends their entries and the
+// token it asks for: an answer the peer paid for, and true as far as the
+// peer can tell, since leaving out an origin the peer does not know asks
+// it for nothing. (Leaving out one it knows would read as lacking it, and
+// draw its messages again: an acknowledgement of a rumor, which names one
+// origin, gets the whole status or nothing.)
 func (c *Core) sendStatus(to string, now time.Time, about []string) bool {
 	proof := c.proofFor(to, now)
 	if c.send(to, &messages.GossipPacket{Status: &messages.StatusPacket{Want: c.Status(), Proof: proof}}, now) {
