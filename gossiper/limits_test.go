@@ -154,3 +154,33 @@ func TestLogForgetsTheOldestWhenNoOriginStandsOut(t *testing.T) {
 		t.Fatalf("the log runs from Seq %d to %d after %d messages: want the oldest gone, the newest kept", first, c.log[len(c.log)-1].Seq, n)
 	}
 }
+
+// Issue 14, defect 4: besides three times what each unproven address sent,
+// all of them together are sent at most UnprovenBytesPerSecond (bursts of
+// twice that), however many addresses a stranger forges.
+func TestUnprovenAddressesShareOneBudget(t *testing.T) {
+	c, _ := newTestCore(false, p1)
+	c.cfg.MaxPacketsPerSecond = 0
+	c.cfg.UnprovenBytesPerSecond = 64 << 10
+	// Rumors of 3 KB: one fits each address's 4 KiB allowance.
+	for i := 1; i <= 200; i++ {
+		receive(c, p1, fuzzseed.Rumor(fmt.Sprintf("o%d", i), 1, strings.Repeat("r", 3000)), t0)
+	}
+	sent := 0
+	now := t0
+	for i := range 2000 {
+		now = now.Add(time.Millisecond)
+		out := receive(c, fmt.Sprintf("127.0.0.2:%d", 10000+i), &messages.GossipPacket{Status: &messages.StatusPacket{}}, now)
+		for _, s := range out.Sends {
+			sent += messages.Size(s.Packet)
+		}
+	}
+	// Two seconds at 64 KiB/s, and the burst of twice that.
+	limit := int(c.cfg.UnprovenBytesPerSecond * (2 + now.Sub(t0).Seconds()))
+	if sent > limit || sent < limit/2 {
+		t.Fatalf("2,000 addresses were sent %d bytes in %v; the budget allows %d, and should be used", sent, now.Sub(t0), limit)
+	}
+	if c.Stats().Refused == 0 {
+		t.Fatal("no send was refused")
+	}
+}
