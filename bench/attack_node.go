@@ -111,27 +111,14 @@ func (nd *attackNode) waitReady(timeout time.Duration) error {
 		return err
 	}
 	defer table.Close()
-	deadline := time.Now().Add(timeout)
-	for {
+	return awaitStart(nd.name, nd.exited, nd.stderr, time.Now().Add(timeout), func() (bool, error) {
 		bound, err := table.allBound([]int{int(nd.gossip.Port()), nd.uiPort})
-		if err != nil {
-			return err
+		if err != nil || !bound {
+			return false, err
 		}
-		if bound {
-			if _, err := scrapeNode(nd.guiPort); err == nil {
-				return nil
-			}
-		}
-		select {
-		case <-nd.exited:
-			return fmt.Errorf("node %s exited at start: %s", nd.name, readAll(nd.stderr))
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("node %s not ready after %v: %s", nd.name, timeout, readAll(nd.stderr))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		_, err = scrapeNode(nd.guiPort)
+		return err == nil, nil
+	})
 }
 
 // stop ends the node by its PID: SIGTERM, then SIGKILL if it has not

@@ -153,26 +153,31 @@ func (r *ring) waitReady(timeout time.Duration) error {
 	defer table.Close()
 	deadline := time.Now().Add(timeout)
 	for _, nd := range r.nodes {
-		for {
-			ready, err := nd.ready(table)
-			if err != nil {
-				return err
-			}
-			if ready {
-				break
-			}
-			select {
-			case <-nd.exited:
-				return fmt.Errorf("node %s exited at start: %s", nd.name, readAll(nd.stderr))
-			default:
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("node %s not ready after %v: %s", nd.name, timeout, readAll(nd.stderr))
-			}
-			time.Sleep(2 * time.Millisecond)
+		if err := awaitStart(nd.name, nd.exited, nd.stderr, deadline, func() (bool, error) { return nd.ready(table) }); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// awaitStart polls ready until it holds, the node exits, or deadline
+// passes; an error quotes the node's stderr.
+func awaitStart(name string, exited <-chan struct{}, stderr *os.File, deadline time.Time, ready func() (bool, error)) error {
+	for {
+		ok, err := ready()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("node %s exited at start: %s", name, readAll(stderr))
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s not ready in time: %s", name, readAll(stderr))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 func (nd *ringNode) ready(table *udpTable) (bool, error) {

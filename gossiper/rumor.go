@@ -25,17 +25,22 @@ func (c *Core) postRumor(text string, now time.Time) Posted {
 	return c.number(c.name, text, now)
 }
 
+// badRumor says why a rumor is dropped whatever the node holds, or "".
+func badRumor(r *messages.RumorMessage) string {
+	switch {
+	case messages.ValidateName(r.Origin) != nil:
+		return "bad-origin"
+	case r.ID == 0:
+		return "bad-id"
+	case len(r.Text) > messages.MaxTextBytes:
+		return "text-too-large"
+	}
+	return ""
+}
+
 func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
-	if messages.ValidateName(r.Origin) != nil {
-		c.drop("bad-origin")
-		return
-	}
-	if r.ID == 0 {
-		c.drop("bad-id")
-		return
-	}
-	if len(r.Text) > messages.MaxTextBytes {
-		c.drop("text-too-large")
+	if reason := badRumor(r); reason != "" {
+		c.drop(reason)
 		return
 	}
 	// The proof is the sender's word to this node alone: taken here, and
@@ -46,25 +51,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	}
 	o := c.byName[r.Origin]
 	if next := c.next(r.Origin); r.ID != next {
-		// Only the next message of an origin is taken, so a log never has a
-		// gap: one a little ahead waits in the window for its turn, and the
-		// status tells the sender where to resume.
-		switch {
-		case r.ID > next:
-			c.stats.OutOfOrder++
-			if n := c.window.keep(r, from, next, c.budgets.window); n > 0 {
-				c.stats.Dropped["window-share"] += uint64(n)
-			}
-		case o == nil:
-			// An evicted origin's old rumor: peers go on offering it, and
-			// an answer would make them offer it again and again.
-			c.drop("evicted-origin")
-			return
-		default:
-			c.stats.Duplicates++
-		}
-		c.learn(from)
-		c.sendStatus(from, now, nil)
+		c.notNext(from, o, r, next, now)
 		return
 	}
 	if o == nil {
@@ -93,6 +80,29 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	if to, ok := c.pickPeer(from); ok {
 		c.monger(to, r, now)
 	}
+}
+
+// notNext answers a rumor that is not its origin's next. Only the next
+// message of an origin is taken, so a log never has a gap: one a little
+// ahead waits in the window for its turn, and the status tells the sender
+// where to resume.
+func (c *Core) notNext(from string, o *origin, r *messages.RumorMessage, next uint32, now time.Time) {
+	switch {
+	case r.ID > next:
+		c.stats.OutOfOrder++
+		if n := c.window.keep(r, from, next, c.budgets.window); n > 0 {
+			c.stats.Dropped["window-share"] += uint64(n)
+		}
+	case o == nil:
+		// An evicted origin's old rumor: peers go on offering it, and an
+		// answer would make them offer it again and again.
+		c.drop("evicted-origin")
+		return
+	default:
+		c.stats.Duplicates++
+	}
+	c.learn(from)
+	c.sendStatus(from, now, nil)
 }
 
 // takeRumor adds a rumor of o from a peer to the history as o's next, and

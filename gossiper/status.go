@@ -28,28 +28,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		return
 	}
 	c.learn(from)
-	theirs := make(map[string]uint32, len(s.Want))
-	var b strings.Builder
-	b.WriteString("STATUS from ")
-	b.WriteString(from)
-	badNames := false
-	for _, w := range s.Want {
-		// An entry whose name no node may take is left out of the line,
-		// whose fields it would forge, and of the comparison. The rest of
-		// the status still counts: an honest peer of another
-		// implementation may list such a name.
-		if messages.ValidateName(w.Identifier) != nil {
-			badNames = true
-			continue
-		}
-		fmt.Fprintf(&b, " peer %s nextID %d", w.Identifier, w.NextID)
-		if _, dup := theirs[w.Identifier]; !dup {
-			theirs[w.Identifier] = max(w.NextID, 1)
-		}
-	}
-	if badNames {
-		c.drop("status-bad-name")
-	}
+	theirs, line := c.readStatus(from, s)
 	c.checkProof(from, s.Proof, now)
 	// Only a peer that has shown it receives what this node sends may make
 	// its posts wait: a stranger who forges an address cannot.
@@ -57,7 +36,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		c.noteClaim(from, want, now)
 	}
 	c.noteOwnAcks(from, theirs, now)
-	c.print(b.String())
+	c.print(line)
 	c.print(c.peers.line())
 	lacks := c.noteAhead(from, theirs)
 
@@ -95,6 +74,33 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		c.holders.add(Posted{sess.rumor.Origin, sess.rumor.ID}, from)
 	}
 	c.endSession(from, sess, now, false)
+}
+
+// readStatus returns the next IDs a peer's status gives, by origin, and the
+// STATUS line that prints it. An entry whose name no node may take is left
+// out of the line, whose fields it would forge, and of the comparison. The
+// rest of the status still counts: an honest peer of another
+// implementation may list such a name.
+func (c *Core) readStatus(from string, s *messages.StatusPacket) (theirs map[string]uint32, line string) {
+	theirs = make(map[string]uint32, len(s.Want))
+	var b strings.Builder
+	b.WriteString("STATUS from ")
+	b.WriteString(from)
+	badNames := false
+	for _, w := range s.Want {
+		if messages.ValidateName(w.Identifier) != nil {
+			badNames = true
+			continue
+		}
+		fmt.Fprintf(&b, " peer %s nextID %d", w.Identifier, w.NextID)
+		if _, dup := theirs[w.Identifier]; !dup {
+			theirs[w.Identifier] = max(w.NextID, 1)
+		}
+	}
+	if badNames {
+		c.drop("status-bad-name")
+	}
+	return theirs, b.String()
 }
 
 // sendStatus sends this node's status to the peer at to, with the proof
