@@ -156,8 +156,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	// The node's structures keep within their budgets (see gossiper's
 	// budgets); the runtime's limit makes the garbage collector return
-	// what they drop before the process grows past the whole budget.
-	debug.SetMemoryLimit(o.cfg.MemoryBudget)
+	// what they drop before the process grows past the whole budget. It
+	// covers only the memory the Go runtime manages, so it leaves room for
+	// what the process holds besides: the program's code and the C
+	// library's pages, some 8 MiB, and an eighth for the collector to
+	// catch up under a flood of garbage.
+	debug.SetMemoryLimit(o.cfg.MemoryBudget/8*7 - 8<<20)
 	level := slog.LevelInfo
 	if o.debug {
 		level = slog.LevelDebug

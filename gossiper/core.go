@@ -364,6 +364,15 @@ func (c *Core) print(line string) { c.out.Lines = append(c.out.Lines, line) }
 
 func (c *Core) drop(reason string) { c.stats.Dropped[reason]++ }
 
+// dropQueued counts datagrams the runtime's queue dropped for room before
+// they reached the Core (see inqueue.go).
+func (c *Core) dropQueued(n int) {
+	if n > 0 {
+		c.stats.PacketsIn += uint64(n)
+		c.stats.Dropped["queue-full"] += uint64(n)
+	}
+}
+
 func (c *Core) take() Output {
 	o := c.out
 	c.out = Output{}

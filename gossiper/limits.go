@@ -37,6 +37,7 @@ type budgets struct {
 	private int // private messages kept for the user (private.go)
 	held    int // posts waiting for the node's own old messages (recovery.go)
 	simple  int // simple messages kept for resending (simple.go)
+	inbound int // datagrams read but not handled yet (inqueue.go)
 }
 
 func budgetsFor(memory int64) budgets {
@@ -51,5 +52,6 @@ func budgetsFor(memory int64) budgets {
 		private: min(maxPrivateBytes, m/32),
 		held:    m / 64,
 		simple:  m / 64,
+		inbound: min(8<<20, m/32),
 	}
 }

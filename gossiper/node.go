@@ -1,6 +1,7 @@
 package gossiper
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -132,7 +133,21 @@ func (n *Node) Close() {
 	n.flush()
 }
 
+// readLoop reads datagrams into the fair queue (inqueue.go), which a
+// second goroutine empties into the Core: reading never waits for the CPU
+// the handling takes, so the kernel's buffer does not overflow with one
+// sender's datagrams, and each sender is served in turn.
 func (n *Node) readLoop() error {
+	q := newInQueue(budgetsFor(n.cfg.MemoryBudget).inbound)
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		n.handleQueue(q)
+	}()
+	defer func() {
+		q.close()
+		<-handled
+	}()
 	buf := make([]byte, messages.MaxPacketSize)
 	for {
 		size, from, err := n.tr.ReadFrom(buf)
@@ -148,10 +163,23 @@ func (n *Node) readLoop() error {
 			n.log.Debug("gossip read failed", "err", err)
 			continue
 		}
+		q.put(from, bytes.Clone(buf[:size]))
+	}
+}
+
+// handleQueue hands the queued datagrams to the Core, a source at a time,
+// until the queue is closed and empty.
+func (n *Node) handleQueue(q *inQueue) {
+	for {
+		from, b, dropped, ok := q.take()
+		if !ok {
+			return
+		}
 		n.do(func(c *Core) Output {
-			out := c.Datagram(from, buf[:size], n.now())
+			c.dropQueued(dropped)
+			out := c.Datagram(from, b, n.now())
 			if len(out.Lines) == 0 && len(out.Sends) == 0 {
-				n.log.Debug("datagram dropped", "from", from, "bytes", size)
+				n.log.Debug("datagram dropped", "from", from, "bytes", len(b))
 			}
 			return out
 		})
