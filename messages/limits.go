@@ -150,3 +150,44 @@ func ParseAddr(s string) (string, error) {
 	}
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
 }
+
+// MaxDataBytes is the most a DataReply carries: a chunk, or a metafile of
+// 256 hashes, both 8 KiB.
+const MaxDataBytes = 8192
+
+// HashBytes is the size of a SHA-256, the only hash the protocol uses.
+const HashBytes = 32
+
+// ValidateDataRequest says what is wrong with a data request a node
+// received, or returns nil.
+func ValidateDataRequest(q *DataRequest) error {
+	return validateRouted(q.Origin, q.Destination, q.HopLimit, q.HashValue)
+}
+
+// ValidateDataReply says what is wrong with a data reply a node received,
+// or returns nil. Its Data is checked against HashValue only by the node
+// that asked: a node on the way passes it on.
+func ValidateDataReply(r *DataReply) error {
+	if err := validateRouted(r.Origin, r.Destination, r.HopLimit, r.HashValue); err != nil {
+		return err
+	}
+	if len(r.Data) > MaxDataBytes {
+		return fmt.Errorf("data is %d bytes, more than the %d of a chunk or a metafile", len(r.Data), MaxDataBytes)
+	}
+	return nil
+}
+
+func validateRouted(origin, destination string, hopLimit uint32, hash []byte) error {
+	for _, n := range []struct{ field, name string }{{"origin", origin}, {"destination", destination}} {
+		if err := ValidateName(n.name); err != nil {
+			return fmt.Errorf("%s: %w", n.field, err)
+		}
+	}
+	if len(hash) != HashBytes {
+		return fmt.Errorf("hash is %d bytes, not the %d of a SHA-256", len(hash), HashBytes)
+	}
+	if hopLimit == 0 {
+		return fmt.Errorf("hop limit is 0")
+	}
+	return nil
+}

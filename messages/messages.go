@@ -17,7 +17,22 @@ type Message struct {
 	Text string
 	// Destination names the one node a private message is for; empty posts
 	// Text to the chat, which is all a client that predates it can send.
+	// With Request, it names the node to download from.
 	Destination string
+	// File names a file: to share from the gossiper's shared folder, or,
+	// with Request, to save a download under.
+	File string
+	// Request is the metahash of a file to download from Destination.
+	Request []byte
+}
+
+// ClientReply is a gossiper's answer to a client's file command, to the
+// address the command came from.
+type ClientReply struct {
+	// Error says why the command was refused; empty when it was taken.
+	Error string
+	// MetaHash is the metahash of the file shared or being downloaded.
+	MetaHash []byte
 }
 
 // SimpleMessage is the broadcast message of simple mode.
@@ -83,18 +98,38 @@ type PrivateMessage struct {
 	HopLimit    uint32
 }
 
+// DataRequest asks the node named Destination for the bytes whose SHA-256
+// is HashValue: a file's metafile or one of its chunks. It travels hop by
+// hop like a private message.
+type DataRequest struct {
+	Origin      string
+	Destination string
+	HopLimit    uint32
+	HashValue   []byte
+}
+
+// DataReply answers a DataRequest: Data are the bytes whose SHA-256 is
+// HashValue, or empty when Origin does not hold them.
+type DataReply struct {
+	Origin      string
+	Destination string
+	HopLimit    uint32
+	HashValue   []byte
+	Data        []byte
+}
+
 // GossipPacket is the only packet sent between peers; exactly one field is set.
 //
-// Private came after the first three, so a node that predates it decodes a
-// private packet as one with no field set and drops it, as it drops any
-// packet it does not understand. The protocol's later file transfer takes
-// fields 5 and 6 (DataRequest, DataReply): never put anything else there,
-// or those nodes would misread it.
+// Private came after the first three, and file transfer after it, so a node
+// that predates a field decodes a packet holding it as one with no field
+// set and drops it, as it drops any packet it does not understand.
 type GossipPacket struct {
-	Simple  *SimpleMessage
-	Rumor   *RumorMessage
-	Status  *StatusPacket
-	Private *PrivateMessage
+	Simple      *SimpleMessage
+	Rumor       *RumorMessage
+	Status      *StatusPacket
+	Private     *PrivateMessage
+	DataRequest *DataRequest
+	DataReply   *DataReply
 }
 
 // Encode returns the wire form of a gossip packet.
@@ -125,10 +160,25 @@ func decode(b []byte, v any) (err error) {
 // stay those of a client that predates Destination, and a gossiper that
 // predates it reads exactly what it always read.
 func (m *Message) Encode() ([]byte, error) {
-	if m.Destination == "" {
+	switch {
+	case m.File != "" || len(m.Request) > 0:
+		return protobuf.Encode(m)
+	case m.Destination == "":
 		return protobuf.Encode(&struct{ Text string }{m.Text})
 	}
-	return protobuf.Encode(m)
+	return protobuf.Encode(&struct{ Text, Destination string }{m.Text, m.Destination})
+}
+
+// Encode returns the wire form of a reply to a client.
+func (r *ClientReply) Encode() ([]byte, error) { return protobuf.Encode(r) }
+
+// DecodeClientReply parses a gossiper's reply.
+func DecodeClientReply(b []byte) (*ClientReply, error) {
+	r := &ClientReply{}
+	if err := decode(b, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // DecodeMessage parses a datagram from a client.

@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"bytes"
 	"encoding/hex"
 	"reflect"
 	"strings"
@@ -96,8 +97,8 @@ type hw1Packet struct {
 }
 
 // A node that predates private messages decodes one as a packet with no
-// field set, which it drops; a node of today does the same with the file
-// transfer's fields 5 and 6.
+// field set, which it drops; a node of today does the same with fields past
+// file transfer's 5 and 6 (the course's later steps use 7 and 8).
 func TestUnknownFieldDecodesAsEmpty(t *testing.T) {
 	b, err := hex.DecodeString(privateHex)
 	if err != nil {
@@ -111,8 +112,8 @@ func TestUnknownFieldDecodesAsEmpty(t *testing.T) {
 		t.Fatalf("a HW1 node decodes a private packet as %+v, want no field set", old)
 	}
 	for _, b := range [][]byte{
-		{0x2a, 0x03, 0x0a, 0x01, 0x41}, // field 5 holding a message
-		{0x32, 0x00},                   // field 6, empty
+		{0x3a, 0x03, 0x0a, 0x01, 0x41}, // field 7 holding a message
+		{0x42, 0x00},                   // field 8, empty
 	} {
 		p, err := DecodeGossip(b)
 		if err != nil {
@@ -146,7 +147,7 @@ func TestClientMessageWithoutDestinationIsUnchanged(t *testing.T) {
 		t.Fatalf("a post encodes as %x, before Destination as %x", b, old)
 	}
 	m, err := DecodeMessage(old)
-	if err != nil || *m != (Message{Text: "Hello"}) {
+	if err != nil || !reflect.DeepEqual(*m, Message{Text: "Hello"}) {
 		t.Fatalf("an old client's post decodes as %+v, %v", m, err)
 	}
 }
@@ -161,7 +162,7 @@ func TestClientPrivateMessageEncoding(t *testing.T) {
 		t.Fatalf("encoding = %s, want %s", got, w)
 	}
 	m, err := DecodeMessage(b)
-	if err != nil || *m != want {
+	if err != nil || !reflect.DeepEqual(*m, want) {
 		t.Fatalf("decode = %+v, %v", m, err)
 	}
 }
@@ -345,6 +346,9 @@ func TestSizeIsEncodedLength(t *testing.T) {
 		{Simple: &SimpleMessage{OriginalName: "A", RelayPeerAddr: "127.0.0.1:5000", Contents: long}},
 		{Private: &PrivateMessage{Origin: name, Text: long, Destination: name, HopLimit: 1<<32 - 1}},
 		{Private: &PrivateMessage{Origin: "A", ID: 7, Text: "", Destination: "B", HopLimit: 10}},
+		{DataRequest: &DataRequest{Origin: "A", Destination: "B", HopLimit: 10, HashValue: make([]byte, 32)}},
+		{DataReply: &DataReply{Origin: name, Destination: "B", HopLimit: 1, HashValue: make([]byte, 32), Data: make([]byte, MaxDataBytes)}},
+		{DataReply: &DataReply{Origin: "A", Destination: "B", HopLimit: 10, HashValue: make([]byte, 32)}},
 	} {
 		b, err := p.Encode()
 		if err != nil {
@@ -368,4 +372,92 @@ func describe(p *GossipPacket) string {
 		return "a private message"
 	}
 	return "an empty packet"
+}
+
+// The file transfer's packets, written by hand from the protobuf rules as
+// privateHex is: field 5 (DataRequest) and 6 (DataReply), every field
+// written, the hash as bytes.
+func TestGoldenDataPackets(t *testing.T) {
+	hash := make([]byte, HashBytes)
+	for i := range hash {
+		hash[i] = byte(i + 1)
+	}
+	h := hex.EncodeToString(hash)
+	for _, c := range []struct {
+		name string
+		pkt  GossipPacket
+		hex  string
+	}{
+		{"request", GossipPacket{DataRequest: &DataRequest{Origin: "A", Destination: "B", HopLimit: 10, HashValue: hash}},
+			"2a" + "2a" + "0a0141" + "120142" + "180a" + "2220" + h},
+		{"reply", GossipPacket{DataReply: &DataReply{Origin: "B", Destination: "A", HopLimit: 10, HashValue: hash, Data: []byte("hi")}},
+			"32" + "2e" + "0a0142" + "120141" + "180a" + "2220" + h + "2a026869"},
+	} {
+		b, err := c.pkt.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(b); got != c.hex {
+			t.Errorf("%s: encoding = %s, want %s", c.name, got, c.hex)
+		}
+		back, err := DecodeGossip(b)
+		if err != nil || !reflect.DeepEqual(*back, c.pkt) {
+			t.Errorf("%s: round trip = %+v, %v", c.name, back, err)
+		}
+	}
+}
+
+func TestValidateDataPackets(t *testing.T) {
+	hash := make([]byte, HashBytes)
+	okQ := DataRequest{Origin: "A", Destination: "B", HopLimit: 10, HashValue: hash}
+	okR := DataReply{Origin: "B", Destination: "A", HopLimit: 10, HashValue: hash, Data: make([]byte, MaxDataBytes)}
+	if err := ValidateDataRequest(&okQ); err != nil {
+		t.Errorf("a request as sent: %v", err)
+	}
+	if err := ValidateDataReply(&okR); err != nil {
+		t.Errorf("a reply as sent: %v", err)
+	}
+	for name, q := range map[string]DataRequest{
+		"short hash":   {Origin: "A", Destination: "B", HopLimit: 10, HashValue: hash[:31]},
+		"no hash":      {Origin: "A", Destination: "B", HopLimit: 10},
+		"hop limit 0":  {Origin: "A", Destination: "B", HashValue: hash},
+		"bad origin":   {Origin: "A B", Destination: "B", HopLimit: 10, HashValue: hash},
+		"no recipient": {Origin: "A", HopLimit: 10, HashValue: hash},
+	} {
+		if ValidateDataRequest(&q) == nil {
+			t.Errorf("request with %s taken", name)
+		}
+	}
+	big := okR
+	big.Data = make([]byte, MaxDataBytes+1)
+	if ValidateDataReply(&big) == nil {
+		t.Error("a reply of more than a chunk taken")
+	}
+}
+
+// A file command carries every field of Message; a post or a private
+// message keeps the bytes it always had (see above).
+func TestClientFileCommandEncoding(t *testing.T) {
+	for _, want := range []Message{
+		{File: "report.pdf"},
+		{File: "copy.pdf", Destination: "Bob", Request: bytes.Repeat([]byte{0xab}, HashBytes)},
+	} {
+		b, err := want.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := DecodeMessage(b)
+		if err != nil || m.File != want.File || m.Destination != want.Destination || !bytes.Equal(m.Request, want.Request) {
+			t.Fatalf("decode = %+v, %v; want %+v", m, err, want)
+		}
+	}
+	r := ClientReply{Error: "no such file", MetaHash: []byte{1, 2}}
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeClientReply(b)
+	if err != nil || back.Error != r.Error || !bytes.Equal(back.MetaHash, r.MetaHash) {
+		t.Fatalf("reply round trip = %+v, %v", back, err)
+	}
 }

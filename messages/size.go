@@ -19,8 +19,26 @@ func Size(p *GossipPacket) int {
 		n += embedded(stringField(m.Origin) + uintField(uint64(m.ID)) + stringField(m.Text) +
 			stringField(m.Destination) + uintField(uint64(m.HopLimit)))
 	}
+	if q := p.DataRequest; q != nil {
+		n += embedded(stringField(q.Origin) + stringField(q.Destination) + uintField(uint64(q.HopLimit)) + bytesField(len(q.HashValue)))
+	}
+	if r := p.DataReply; r != nil {
+		n += embedded(DataReplySize(r, len(r.Data)))
+	}
 	return n
 }
+
+// DataReplySize is what a reply with a Data of n bytes adds to a packet
+// beside its own tag and length: a node knows what it will send before it
+// reads the bytes from disk.
+func DataReplySize(r *DataReply, n int) int {
+	return stringField(r.Origin) + stringField(r.Destination) + uintField(uint64(r.HopLimit)) +
+		bytesField(len(r.HashValue)) + bytesField(n)
+}
+
+// EmbeddedSize is what a field of n bytes adds to its packet: its tag,
+// its length and the bytes.
+func EmbeddedSize(n int) int { return embedded(n) }
 
 func rumorSize(r *RumorMessage) int {
 	n := stringField(r.Origin) + uintField(uint64(r.ID)) + stringField(r.Text)
@@ -52,6 +70,7 @@ func StatusEntrySize(origin string, next uint32) int {
 
 // The structs' field numbers stay below 16, so every tag is one byte.
 func stringField(s string) int { return 1 + uvarintSize(uint64(len(s))) + len(s) }
+func bytesField(n int) int      { return 1 + uvarintSize(uint64(n)) + n }
 func uintField(v uint64) int   { return 1 + uvarintSize(v) }
 func embedded(n int) int       { return 1 + uvarintSize(uint64(n)) + n }
 

@@ -192,6 +192,11 @@ func PrivatePackets() map[string][]byte {
 	seeds["wrong-wire-type-private"] = []byte{0x20, 0x01} // field 4 (Private) as a varint
 	seeds["data-request-field-5"] = []byte{0x2a, 0x03, 0x0a, 0x01, 0x41}
 	seeds["data-reply-field-6"] = []byte{0x32, 0x00}
+	hash := make([]byte, messages.HashBytes)
+	add("data-request", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "A", Destination: "self", HopLimit: 10, HashValue: hash}})
+	add("data-reply", &messages.GossipPacket{DataReply: &messages.DataReply{Origin: "A", Destination: "self", HopLimit: 10, HashValue: hash, Data: []byte("chunk")}})
+	add("data-reply-empty", &messages.GossipPacket{DataReply: &messages.DataReply{Origin: "A", Destination: "self", HopLimit: 10, HashValue: hash}})
+	add("data-request-huge-hop-limit", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "A", Destination: "B", HopLimit: 1<<32 - 1, HashValue: hash}})
 	return seeds
 }
 
@@ -276,6 +281,12 @@ func Describe(p *messages.GossipPacket) string {
 	}
 	if p.Private != nil {
 		fmt.Fprintf(&b, "Private:%+v ", *p.Private)
+	}
+	if q := p.DataRequest; q != nil {
+		fmt.Fprintf(&b, "DataRequest:{%s->%s hop %d hash %x} ", q.Origin, q.Destination, q.HopLimit, q.HashValue)
+	}
+	if r := p.DataReply; r != nil {
+		fmt.Fprintf(&b, "DataReply:{%s->%s hop %d hash %x, %d bytes} ", r.Origin, r.Destination, r.HopLimit, r.HashValue, len(r.Data))
 	}
 	return b.String()
 }
