@@ -70,7 +70,7 @@ func StatusEntrySize(origin string, next uint32) int {
 
 // The structs' field numbers stay below 16, so every tag is one byte.
 func stringField(s string) int { return 1 + uvarintSize(uint64(len(s))) + len(s) }
-func bytesField(n int) int      { return 1 + uvarintSize(uint64(n)) + n }
+func bytesField(n int) int     { return 1 + uvarintSize(uint64(n)) + n }
 func uintField(v uint64) int   { return 1 + uvarintSize(v) }
 func embedded(n int) int       { return 1 + uvarintSize(uint64(n)) + n }
 
