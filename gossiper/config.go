@@ -90,7 +90,7 @@ func DefaultConfig() Config {
 		FlipInterval:          time.Minute,
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   20000,
-		MaxBytesPerSecond:     4 << 20,
+		MaxBytesPerSecond:     16 << 20,
 		// A newcomer catching up on a long history from unproven
 		// addresses takes about 100 KB/s; several may.
 		UnprovenBytesPerSecond: 1 << 20,

@@ -76,6 +76,13 @@ type Core struct {
 	privateBase  int
 	privateBytes int
 
+	// shared are the sizes of the metafiles and chunks this node serves,
+	// by hash, of sharedFiles; downloads are those going on or ended
+	// (data.go, download.go).
+	shared      map[Hash]int
+	sharedFiles map[Hash]SharedFile
+	downloads   map[Hash]*download
+
 	// flippedAt is when the coin last sent a rumor to each peer; holders
 	// are the peers known to hold recent rumors. Both steer the coin.
 	flippedAt map[string]time.Time
@@ -266,7 +273,7 @@ func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Outp
 		return c.take()
 	}
 	n := 0
-	for _, set := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil} {
+	for _, set := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil, p.DataRequest != nil, p.DataReply != nil} {
 		if set {
 			n++
 		}
@@ -284,6 +291,10 @@ func (c *Core) packet(from string, p *messages.GossipPacket, now time.Time) Outp
 		c.onRumor(from, p.Rumor, now)
 	case p.Private != nil:
 		c.onPrivate(from, p.Private, now)
+	case p.DataRequest != nil:
+		c.onDataRequest(from, p.DataRequest, now)
+	case p.DataReply != nil:
+		c.onDataReply(from, p.DataReply, now)
 	default:
 		c.onStatus(from, p.Status, now)
 	}
@@ -302,6 +313,8 @@ func (c *Core) Timeout(t Timer, now time.Time) Output {
 		c.resendTimeout(t, now)
 	case TimerRecover:
 		c.recoverTimeout(t, now)
+	case TimerData:
+		c.dataTimeout(t, now)
 	default:
 		c.mongerTimeout(t, now)
 	}

@@ -31,6 +31,9 @@ const (
 	// TimerRecover ends the wait for this node's own messages that a peer
 	// said the network holds.
 	TimerRecover
+	// TimerData waits for the replies of a download (Peer is the file's
+	// metahash in hex).
+	TimerData
 )
 
 func (k TimerKind) String() string {
@@ -45,6 +48,8 @@ func (k TimerKind) String() string {
 		return "resend"
 	case TimerRecover:
 		return "recover"
+	case TimerData:
+		return "data"
 	}
 	return fmt.Sprintf("TimerKind(%d)", uint8(k))
 }
@@ -72,6 +77,10 @@ type Output struct {
 	Private []PrivateEntry
 	// Alerted tells that the node's alerts changed.
 	Alerted bool
+	// Serve are data replies for the runtime to fill and send, and
+	// FileWrites what downloads got, to write before anything is printed.
+	Serve      []Serve
+	FileWrites []FileWrite
 }
 
 // Entry is one chat message in a node's log.
@@ -140,6 +149,9 @@ type Stats struct {
 	// TextBytes and LogBytes are what the texts kept for peers and the
 	// chat log weigh now against their budgets.
 	TextBytes, LogBytes int
+	// DataServed counts the data replies this node sent for its own
+	// files, DataForwarded the data requests and replies it passed on.
+	DataServed, DataForwarded uint64
 }
 
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2

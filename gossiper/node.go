@@ -31,6 +31,9 @@ type Node struct {
 	now    func() time.Time
 	store  Store
 
+	// files keeps the files it shares and downloads; nil keeps none.
+	files Files
+
 	mu      sync.Mutex
 	core    *Core
 	closed  bool
@@ -200,6 +203,10 @@ func (n *Node) ServeClients(ctx context.Context, conn net.PacketConn) {
 		}
 		if err != nil {
 			n.log.Debug("client read failed", "err", err)
+			continue
+		}
+		if m, err := messages.DecodeMessage(buf[:size]); err == nil && (m.File != "" || len(m.Request) > 0) {
+			n.fileCommand(conn, from, m)
 			continue
 		}
 		var cerr error
@@ -372,20 +379,27 @@ func (n *Node) flush() {
 	n.queue = nil
 	n.queueMu.Unlock()
 	var refused []string
+	var later []func()
 	for _, out := range outs {
-		refused = append(refused, n.carryOut(out)...)
+		r, l := n.carryOut(out)
+		refused, later = append(refused, r...), append(later, l...)
 	}
 	n.outMu.Unlock()
 	// Telling the Core runs an event, whose flush needs outMu.
 	if len(refused) > 0 {
 		n.unreachable(refused)
 	}
+	for _, f := range later {
+		f()
+	}
 }
 
 // carryOut stores, prints, sends and arms what one event decided, and
-// returns the peers found unreachable. The rumors are stored first so that
-// no peer hears of one the node could forget.
-func (n *Node) carryOut(out Output) (refused []string) {
+// returns the peers found unreachable and the events its files' outcomes
+// call for. The rumors and downloads are stored first so that no peer
+// hears of one the node could forget, and no line says a file is whole
+// before it is.
+func (n *Node) carryOut(out Output) (refused []string, later []func()) {
 	if n.store != nil && len(out.Accepted) > 0 {
 		// The node carries on if the disk fails: peers still get the
 		// rumor, and after a restart it comes back from them.
@@ -398,25 +412,41 @@ func (n *Node) carryOut(out Output) (refused []string) {
 			n.log.Error("storing private messages failed", "count", len(out.Private), "err", err)
 		}
 	}
-	if len(out.Lines) > 0 {
-		if _, err := io.WriteString(n.stdout, strings.Join(out.Lines, "\n")+"\n"); err != nil {
-			n.log.Debug("stdout write failed", "err", err)
-		}
+	if len(out.FileWrites) > 0 {
+		later = n.carryOutFiles(out)
 	}
+	n.printLines(out.Lines)
 	for _, s := range out.Sends {
-		b, err := s.Packet.Encode()
-		if err == nil {
-			err = n.tr.WriteTo(b, s.To)
-		}
-		var ue *UnreachableError
-		if errors.As(err, &ue) {
-			refused = append(refused, ue.To...)
-		} else if err != nil {
-			n.log.Debug("send failed", "to", s.To, "err", err)
-		}
+		refused = append(refused, n.sendPacket(s.To, s.Packet)...)
 	}
+	refused = append(refused, n.serve(out)...)
 	for _, t := range out.Timers {
 		n.timers.arm(t, n.fire)
 	}
-	return refused
+	return refused, later
+}
+
+func (n *Node) printLines(lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	if _, err := io.WriteString(n.stdout, strings.Join(lines, "\n")+"\n"); err != nil {
+		n.log.Debug("stdout write failed", "err", err)
+	}
+}
+
+// sendPacket sends p to the peer at to, and returns the peers the network
+// reported unreachable.
+func (n *Node) sendPacket(to string, p *messages.GossipPacket) (refused []string) {
+	b, err := p.Encode()
+	if err == nil {
+		err = n.tr.WriteTo(b, to)
+	}
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return ue.To
+	} else if err != nil {
+		n.log.Debug("send failed", "to", to, "err", err)
+	}
+	return nil
 }

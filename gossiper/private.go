@@ -71,6 +71,31 @@ func (c *Core) SendPrivate(dest, text string, now time.Time) (Output, PrivateEnt
 	return c.take(), sent, nil
 }
 
+// forward sends p, a copy of a routed packet whose hop limit is at limit,
+// one hop closer to dest, and reports whether it went. The sender picks the
+// hop limit, and one of 4294967295 would circle a routing loop (two forged
+// routes make one) for hours: no packet travels further than the
+// protocol's own limit, whatever it says. hop is p's hop limit field, which
+// forward sets one lower.
+func (c *Core) forward(dest string, limit uint32, hop *uint32, p *messages.GossipPacket, now time.Time) bool {
+	limit = min(limit, messages.DefaultHopLimit)
+	if limit <= 1 {
+		c.drop("hop-limit")
+		return false
+	}
+	next, ok := c.routes[dest]
+	if !ok {
+		c.drop("no-route")
+		return false
+	}
+	*hop = limit - 1
+	if !c.send(next, p, now) {
+		c.drop("send-budget")
+		return false
+	}
+	return true
+}
+
 // onPrivate delivers a private message for this node, or forwards it one
 // hop closer to its destination.
 func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time) {
@@ -85,26 +110,10 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 		c.keepPrivate(PrivateEntry{Origin: pm.Origin, Destination: pm.Destination, Text: pm.Text, HopLimit: pm.HopLimit, At: now})
 		return
 	}
-	// The sender picks the hop limit, and one with 4294967295 would circle
-	// a routing loop (two forged routes make one) for hours: no message
-	// travels further than the protocol's own limit, whatever it says.
-	limit := min(pm.HopLimit, messages.DefaultHopLimit)
-	if limit <= 1 {
-		c.drop("hop-limit")
-		return
-	}
-	hop, ok := c.routes[pm.Destination]
-	if !ok {
-		c.drop("no-route")
-		return
-	}
 	fwd := *pm
-	fwd.HopLimit = limit - 1
-	if !c.send(hop, &messages.GossipPacket{Private: &fwd}, now) {
-		c.drop("send-budget")
-		return
+	if c.forward(pm.Destination, pm.HopLimit, &fwd.HopLimit, &messages.GossipPacket{Private: &fwd}, now) {
+		c.stats.PrivateForwarded++
 	}
-	c.stats.PrivateForwarded++
 }
 
 func (c *Core) keepPrivate(e PrivateEntry) {

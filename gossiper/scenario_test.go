@@ -31,7 +31,8 @@ package gossiper
 //	route                  the route-rumor timer (-rtimer)
 //	add-peer <addr>        a peer added by hand
 //	rename <name>          the local user changes the node's name
-//	show status|peers|log|timers|routes|private|alerts
+//	file, share, download, resume, failwrite: see scenario_files_test.go
+//	show status|peers|log|timers|routes|private|alerts|downloads|shared
 //	                       the node's vector clock, peer list, chat log
 //	                       (forged messages marked), the timers armed and
 //	                       not fired yet, its next hops, the private
@@ -132,6 +133,7 @@ type scenario struct {
 	rng        *scenarioRandom
 	start, now time.Time
 	timers     []armedTimer // in the order armed
+	files      map[string]*testFile
 }
 
 type armedTimer struct {
@@ -268,7 +270,7 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 		return ""
 	case "show":
 		if len(args) != 1 {
-			td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts")
+			td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts, downloads, shared")
 		}
 		return s.show(t, td, args[0].s)
 	case "repeat":
@@ -297,12 +299,17 @@ func (s *scenario) run(t *testing.T, td *datadriven.TestData, line string) strin
 			rs = append(rs, r)
 		}
 		return summarize(rs)
-	case "recv", "client", "private", "route", "tick", "fire", "unreachable":
+	case "file", "share":
+		if _, _, err := s.fileCommand(cmd, args); err != nil {
+			td.Fatalf(t, "%v", err)
+		}
+		return ""
+	case "recv", "client", "private", "route", "tick", "fire", "unreachable", "download", "resume", "failwrite":
 		r, err := s.event(cmd, args)
 		if err != nil {
 			td.Fatalf(t, "%v", err)
 		}
-		return render(r)
+		return s.render(r)
 	}
 	td.Fatalf(t, "unknown command %q", cmd)
 	return ""
@@ -387,7 +394,7 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 				args[i].s = fmt.Sprintf("echo=%d", s.core.sources.get(args[0].s, s.core, s.now).token)
 			}
 		}
-		b, err := datagram(s.t, args[1:])
+		b, err := datagram(s.t, args[1:], s)
 		if err != nil {
 			return r, err
 		}
@@ -421,6 +428,11 @@ func (s *scenario) event(cmd string, args []token) (result, error) {
 			return r, fmt.Errorf("unreachable takes an address")
 		}
 		r.out = s.core.Unreachable([]string{args[0].s}, s.now)
+	case "download", "resume", "failwrite":
+		var err error
+		if r, _, err = s.fileCommand(cmd, args); err != nil {
+			return r, err
+		}
 	case "fire":
 		tm, err := s.pick(args)
 		if err != nil {
@@ -466,7 +478,7 @@ func (s *scenario) pick(args []token) (*armedTimer, error) {
 	}
 	for i := range s.timers {
 		tm := &s.timers[i]
-		if !tm.fired && tm.Kind.String() == args[0].s && tm.Peer == args[1].s {
+		if !tm.fired && tm.Kind.String() == args[0].s && (tm.Peer == args[1].s || s.timerPeer(tm.Timer) == args[1].s) {
 			return tm, nil
 		}
 	}
@@ -506,6 +518,8 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 		if len(lines) == 0 {
 			lines = append(lines, "(empty)")
 		}
+	case "downloads", "shared":
+		lines = s.showFiles(what)
 	case "alerts":
 		for _, a := range s.core.Alerts() {
 			lines = append(lines, fmt.Sprintf("alert %s x%d, first %s, last %s: %s", a.Kind, a.Count, a.First.Sub(s.start), a.Last.Sub(s.start), a.Text))
@@ -516,19 +530,19 @@ func (s *scenario) show(t *testing.T, td *datadriven.TestData, what string) stri
 	case "timers":
 		for _, tm := range s.timers {
 			if !tm.fired {
-				lines = append(lines, fmt.Sprintf("#%d %s %s at %s", tm.Seq, tm.Kind, tm.Peer, tm.deadline.Sub(s.start)))
+				lines = append(lines, fmt.Sprintf("#%d %s %s at %s", tm.Seq, tm.Kind, s.timerPeer(tm.Timer), tm.deadline.Sub(s.start)))
 			}
 		}
 		if len(lines) == 0 {
 			lines = append(lines, "(none)")
 		}
 	default:
-		td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts, not %q", what)
+		td.Fatalf(t, "show takes one of status, peers, log, timers, routes, private, alerts, downloads, shared, not %q", what)
 	}
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
-func render(r result) string {
+func (s *scenario) render(r result) string {
 	var lines []string
 	lines = append(lines, r.out.Lines...)
 	lines = append(lines, r.draws...)
@@ -542,10 +556,11 @@ func render(r result) string {
 		lines = append(lines, "keep "+privateText(e))
 	}
 	for _, snd := range r.out.Sends {
-		lines = append(lines, "send "+snd.To+" "+packet(snd.Packet))
+		lines = append(lines, "send "+snd.To+" "+s.packet(snd.Packet))
 	}
+	lines = append(lines, s.fileLines(r.out)...)
 	for _, tm := range r.out.Timers {
-		lines = append(lines, fmt.Sprintf("timer #%d %s %s %s", tm.Seq, tm.Kind, tm.Peer, tm.After))
+		lines = append(lines, fmt.Sprintf("timer #%d %s %s %s", tm.Seq, tm.Kind, s.timerPeer(tm), tm.After))
 	}
 	lines = append(lines, r.counts.lines()...)
 	for _, w := range r.out.Warnings {
@@ -621,7 +636,7 @@ func (t tally) lines() []string {
 }
 
 // packet renders a packet in the syntax recv reads.
-func packet(p *messages.GossipPacket) string {
+func (s *scenario) packet(p *messages.GossipPacket) string {
 	var parts []string
 	if m := p.Simple; m != nil {
 		parts = append(parts, fmt.Sprintf("simple origin=%s relay=%s %s", word(m.OriginalName), word(m.RelayPeerAddr), quote(m.Contents)))
@@ -639,6 +654,7 @@ func packet(p *messages.GossipPacket) string {
 		}
 		parts = append(parts, part+" "+quote(m.Text))
 	}
+	parts = append(parts, s.dataParts(p)...)
 	if len(parts) == 0 {
 		return "empty"
 	}
@@ -709,8 +725,9 @@ func quote(s string) string {
 	return head + strconv.Quote(string(last)) + "*" + strconv.Itoa(run)
 }
 
-// datagram builds the bytes of a recv command's packet.
-func datagram(t testing.TB, args []token) ([]byte, error) {
+// datagram builds the bytes of a recv command's packet; s resolves the
+// names of files' hashes and bytes (scenario_files_test.go).
+func datagram(t testing.TB, args []token, s *scenario) ([]byte, error) {
 	switch {
 	case args[0].s == "bytes" && !args[0].quoted:
 		var b []byte
@@ -745,6 +762,12 @@ func datagram(t testing.TB, args []token) ([]byte, error) {
 			return nil, fmt.Errorf("expected rumor, status or simple, got %q", kind.s)
 		}
 		switch kind.s {
+		case "datarequest", "datareply":
+			rest, err := s.dataPart(p, kind.s, args)
+			if err != nil {
+				return nil, err
+			}
+			args = rest
 		case "rumor":
 			if len(args) < 2 || p.Rumor != nil {
 				return nil, fmt.Errorf("a packet holds one rumor: origin/ID and a text")
@@ -869,7 +892,7 @@ func privateText(e PrivateEntry) string {
 }
 
 func isPart(s string) bool {
-	return s == "rumor" || s == "status" || s == "simple" || s == "private"
+	return s == "rumor" || s == "status" || s == "simple" || s == "private" || s == "datarequest" || s == "datareply"
 }
 
 // repeated splits "chunk*N" into the chunk and N (1 without a star).

@@ -149,12 +149,17 @@ func (c *Core) affords(to string, p *messages.GossipPacket, now time.Time) bool 
 	if c.cfg.UnprovenBytesPerSecond <= 0 || c.proven(to) {
 		return true
 	}
-	size := float64(messages.Size(p))
-	r := c.sources.get(to, c, now)
-	if r.credit < size {
+	return c.affordsBytes(to, messages.Size(p), now)
+}
+
+// affordsBytes reports whether the budget of addr, which is not proven,
+// affords size bytes now.
+func (c *Core) affordsBytes(addr string, size int, now time.Time) bool {
+	r := c.sources.get(addr, c, now)
+	if r.credit < float64(size) {
 		return false
 	}
-	return c.sources.unproven.available(size, c.cfg.UnprovenBytesPerSecond, now)
+	return c.sources.unproven.available(float64(size), c.cfg.UnprovenBytesPerSecond, now)
 }
 
 // spend takes what sending p to to costs from its budgets; the caller has
@@ -163,9 +168,27 @@ func (c *Core) spend(to string, p *messages.GossipPacket, now time.Time) {
 	if c.cfg.UnprovenBytesPerSecond <= 0 || c.proven(to) {
 		return
 	}
-	size := float64(messages.Size(p))
-	c.sources.get(to, c, now).credit -= size
-	c.sources.unproven.take(size, c.cfg.UnprovenBytesPerSecond, now)
+	c.spendBytes(to, messages.Size(p), now)
+}
+
+func (c *Core) spendBytes(addr string, size int, now time.Time) {
+	c.sources.get(addr, c, now).credit -= float64(size)
+	c.sources.unproven.take(float64(size), c.cfg.UnprovenBytesPerSecond, now)
+}
+
+// chargeable reports whether what a datagram from from makes this node
+// send, size bytes wherever they go, fits from's budget, and takes it: a
+// data request names who the reply goes to, and a stranger who forges that
+// name must pay for the reply as if it were sent to it.
+func (c *Core) chargeable(from string, size int, now time.Time) bool {
+	if c.cfg.UnprovenBytesPerSecond <= 0 || c.proven(from) {
+		return true
+	}
+	if !c.affordsBytes(from, size, now) {
+		return false
+	}
+	c.spendBytes(from, size, now)
+	return true
 }
 
 // proofFor is the proof a status to to carries: the token this node asks
