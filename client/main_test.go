@@ -50,7 +50,7 @@ func TestSendsOneMessageToTheUIPort(t *testing.T) {
 func TestSendsAPrivateMessageToTheUIPort(t *testing.T) {
 	name := strings.Repeat("n", messages.MaxNameBytes)
 	for _, dest := range []string{"Bob", name} {
-		if m := sendAndReceive(t, "-dest="+dest, "-msg=for you"); *m != (messages.Message{Text: "for you", Destination: dest}) {
+		if m := sendAndReceive(t, "-dest="+dest, "-msg=for you"); m.Text != "for you" || m.Destination != dest || m.File != "" {
 			t.Fatalf("received %+v, want the text for %.20q", *m, dest)
 		}
 	}
@@ -156,4 +156,84 @@ func TestPendingRefusalIsSeen(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "the refusal is pending", func() bool {
 		return errors.Is(pendingError(conn), syscall.ECONNREFUSED)
 	})
+}
+
+// fakeGossiper answers the first file command on a UI port of its own with
+// reply (none when nil), and returns its port and the command it got.
+func fakeGossiper(t *testing.T, reply *messages.ClientReply) (int, <-chan *messages.Message) {
+	t.Helper()
+	ui, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ui.Close() })
+	got := make(chan *messages.Message, 1)
+	go func() {
+		buf := make([]byte, messages.MaxPacketSize)
+		_ = ui.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, from, err := ui.ReadFrom(buf)
+		if err != nil {
+			close(got)
+			return
+		}
+		m, _ := messages.DecodeMessage(buf[:n])
+		got <- m
+		if reply != nil {
+			b, _ := reply.Encode()
+			_, _ = ui.WriteTo(b, from)
+		}
+	}()
+	return ui.LocalAddr().(*net.UDPAddr).Port, got
+}
+
+// -file shares a file and prints its metahash; -dest and -request download
+// one; what the gossiper refuses, the client says and exits 1.
+func TestFileCommands(t *testing.T) {
+	meta := bytes.Repeat([]byte{0xab}, messages.HashBytes)
+	hexMeta := strings.Repeat("ab", messages.HashBytes)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		reply  *messages.ClientReply
+		code   int
+		stdout string
+		stderr string
+		want   messages.Message
+	}{
+		{"share", []string{"-file=report.pdf"}, &messages.ClientReply{MetaHash: meta}, 0, hexMeta + "  report.pdf\n", "", messages.Message{File: "report.pdf"}},
+		{"download", []string{"-file=copy.pdf", "-dest=Bob", "-request=" + hexMeta}, &messages.ClientReply{MetaHash: meta}, 0, "downloading " + hexMeta + " from Bob as copy.pdf\n", "", messages.Message{File: "copy.pdf", Destination: "Bob", Request: meta}},
+		{"refused", []string{"-file=../etc/passwd"}, &messages.ClientReply{Error: `file name "../etc/passwd" holds a "/"`}, 1, "", `holds a "/"`, messages.Message{File: "../etc/passwd"}},
+		{"no answer", []string{"-file=report.pdf"}, nil, 1, "", "no answer from the gossiper", messages.Message{File: "report.pdf"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port, got := fakeGossiper(t, tc.reply)
+			var stdout, stderr bytes.Buffer
+			code := runOut(append([]string{"-UIPort=" + strconv.Itoa(port)}, tc.args...), &stdout, &stderr)
+			if code != tc.code || stdout.String() != tc.stdout || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, and %q said", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+			}
+			m := <-got
+			if m == nil || m.File != tc.want.File || m.Destination != tc.want.Destination || !bytes.Equal(m.Request, tc.want.Request) || m.Text != "" {
+				t.Fatalf("the gossiper got %+v, want %+v", m, tc.want)
+			}
+		})
+	}
+}
+
+// A file command the client can tell is wrong never reaches the gossiper.
+func TestBadFileCommandsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"-file=a", "-msg=hi"},
+		{"-request=" + strings.Repeat("ab", 32), "-dest=Bob"},
+		{"-file=a", "-request=" + strings.Repeat("ab", 32)},
+		{"-file=a", "-dest=Bob"},
+		{"-file=a", "-dest=Bob", "-request=xyz"},
+		{"-file=a", "-dest=Bob", "-request=" + strings.Repeat("ab", 31)},
+		{"-file=a", "-dest=two words", "-request=" + strings.Repeat("ab", 32)},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := runOut(append([]string{"-UIPort=" + strconv.Itoa(testkit.FreePort(t, "udp4"))}, args...), &stdout, &stderr); code != 2 || stderr.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and why", args, code, stderr.String())
+		}
+	}
 }
