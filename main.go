@@ -183,6 +183,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		node.SetStore(history)
 	}
 
+	if lib := openFiles(o.dataDir, node, logger); lib != nil {
+		defer lib.Close()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startPage(ctx, o.guiAddr, node, logger)

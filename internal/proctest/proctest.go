@@ -37,6 +37,9 @@ type Node struct {
 	Peers   []string // -peers
 	Flags   []string // more flags, after the others
 	Netns   string   // run inside this network namespace, if set
+	// Dir is the node's working directory, where its _SharedFiles/ and
+	// _Downloads/ folders are; empty gives it a fresh one.
+	Dir string
 
 	// TermWithin, if set, is how the node ends when the test ends, if it
 	// still runs: by SIGTERM, and the test fails if it has not exited
@@ -77,7 +80,7 @@ func (n *Node) WithPeers(peers ...*Node) *Node {
 // Again describes the same node (name, ports, flags) for a restart.
 func (n *Node) Again() *Node {
 	return &Node{Name: n.Name, Addr: n.Addr, UIPort: n.UIPort, GUIPort: n.GUIPort, Peers: slices.Clone(n.Peers),
-		Flags: slices.Clone(n.Flags), Netns: n.Netns, TermWithin: n.TermWithin}
+		Flags: slices.Clone(n.Flags), Netns: n.Netns, Dir: n.Dir, TermWithin: n.TermWithin}
 }
 
 // Args returns the gossiper's flags.
@@ -108,6 +111,10 @@ func (n *Node) Start(tb testing.TB) {
 	n.t, n.client = tb, client
 	argv := n.inNetns(append([]string{gossiper}, n.Args()...)...)
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if n.Dir == "" {
+		n.Dir = tb.TempDir()
+	}
+	cmd.Dir = n.Dir
 	r, w, err := os.Pipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -237,6 +244,25 @@ func (n *Node) Post(text string) {
 	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		n.t.Fatalf("client to %s: %v: %s", n.Name, err, out)
 	}
+}
+
+// Client runs the client binary against the node's UI port with args, as
+// a user would, and returns what it printed and its exit status.
+func (n *Node) Client(args ...string) (stdout, stderr string, code int) {
+	n.t.Helper()
+	argv := n.inNetns(append([]string{n.client, "-UIPort=" + strconv.Itoa(n.UIPort)}, args...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		n.t.Fatalf("client to %s: %v", n.Name, err)
+	}
+	return out.String(), errb.String(), code
 }
 
 // VmHWM returns the node's peak resident memory in bytes.
