@@ -380,6 +380,9 @@ start_ring() {
 	done
 	noports_at_start=$(udp_noports)
 
+	# The nodes run in $workdir, where their _SharedFiles/ and _Downloads/
+	# folders go, as graders' nodes run in their copy of the repository.
+	pushd "$workdir" >/dev/null || abort "cannot enter $workdir"
 	for ((i = 0; i < N; i++)); do
 		# Bash expands a background command's words in the child it forks:
 		# a command substitution there would delay the node's exec behind
@@ -395,6 +398,7 @@ start_ring() {
 		launched_us+=("${EPOCHREALTIME/./}")
 		note "launch ${NAMES[$i]} (pid $!)"
 	done
+	popd >/dev/null || abort "cannot come back from $workdir"
 	started=1
 	watching=1
 	echo "$TEST: $N nodes started in the background; posting at once, without waiting for them to listen"

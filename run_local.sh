@@ -14,6 +14,9 @@
 # at start and every 5 s, so each knows a route to the others at once and a
 # private message can go from Alice to Carol through Bob.
 #
+# Each node runs in $NODES_DIR/NAME (./nodes/NAME by default), which holds
+# its _SharedFiles/ (put files there to share them) and _Downloads/.
+#
 # The nodes' stdout and stderr go to NAME.log and NAME.err in $LOG_DIR if it
 # is set (kept), else in the temporary folder (removed at the end). It
 # exits 1 if the build fails or a node does not come up or stops by itself
@@ -32,6 +35,8 @@ readonly RTIMER=5
 readonly UP_WITHIN=15 # seconds for the pages to answer
 
 cd "$(dirname "$0")" || exit 1
+# Each node's working folder, with its _SharedFiles/ and _Downloads/.
+NODES_DIR=${NODES_DIR:-$PWD/nodes}
 
 pids=()
 nap=""
@@ -105,10 +110,14 @@ for i in 0 1 2; do
 	peers=()
 	((i > 0)) && peers+=("127.0.0.1:$((GOSSIP_PORT + i - 1))")
 	((i < 2)) && peers+=("127.0.0.1:$((GOSSIP_PORT + i + 1))")
-	"$tmp/Peerster" -name="${NAMES[$i]}" -gossipAddr="127.0.0.1:$((GOSSIP_PORT + i))" \
+	# Each node runs in a folder of its own, where its _SharedFiles/ and
+	# _Downloads/ are, and which outlives the script.
+	dir="$NODES_DIR/${NAMES[$i]}"
+	mkdir -p "$dir" || quit 1
+	(cd "$dir" && exec "$tmp/Peerster" -name="${NAMES[$i]}" -gossipAddr="127.0.0.1:$((GOSSIP_PORT + i))" \
 		-UIPort="$((UI_PORT + i))" -GUIPort="$((GUI_PORT + i))" \
 		-peers="$(IFS=,; echo "${peers[*]}")" -rtimer="$RTIMER" \
-		>"$logs/${NAMES[$i]}.log" 2>"$logs/${NAMES[$i]}.err" &
+		>"$logs/${NAMES[$i]}.log" 2>"$logs/${NAMES[$i]}.err") &
 	pids+=($!)
 done
 

@@ -92,7 +92,7 @@ func TestRunLocal(t *testing.T) {
 	}
 	cmd := exec.Command("bash", "run_local.sh")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GOSSIP_PORT=%d", gossip), fmt.Sprintf("UI_PORT=%d", ui),
-		fmt.Sprintf("GUI_PORT=%d", gui), "LOG_DIR="+logs)
+		fmt.Sprintf("GUI_PORT=%d", gui), "LOG_DIR="+logs, "NODES_DIR="+t.TempDir())
 	cmd.Stdout, cmd.Stderr = outFile, outFile
 	// A process started with SIGINT ignored (a background job of a
 	// non-interactive shell) passes that on to its children, and bash

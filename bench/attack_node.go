@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,6 +84,8 @@ func tryStartAttackNode(bin, dir, name, chatPrefix string, peers []netip.AddrPor
 	// go on while the bench is busy elsewhere.
 	_, _ = fcntl(pw, syscall.F_SETPIPE_SZ, pipeSize)
 	nd.cmd = exec.Command(bin, args...)
+	// Its file folders go beside its stderr, in the run's temporary folder.
+	nd.cmd.Dir = filepath.Dir(nd.stderr.Name())
 	nd.cmd.Stdout = pw
 	nd.cmd.Stderr = nd.stderr
 	err = nd.cmd.Start()

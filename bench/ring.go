@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -116,6 +117,8 @@ func (nd *ringNode) start(bin, dir string, index, nextPort int, d *deliveries) e
 	// the pipe holds 64 KiB.
 	_, _ = fcntl(pw, syscall.F_SETPIPE_SZ, pipeSize)
 	nd.cmd = exec.Command(bin, args...)
+	// Its file folders go beside its stderr, in the run's temporary folder.
+	nd.cmd.Dir = filepath.Dir(stderr.Name())
 	nd.cmd.Stdout = pw
 	nd.cmd.Stderr = stderr
 	err = nd.cmd.Start()
