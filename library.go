@@ -50,6 +50,8 @@ func (l library) Complete(meta gossiper.Hash) (gossiper.SharedFile, error) {
 
 func (l library) Abort(meta gossiper.Hash) error { return l.lib.Abort(files.Hash(meta)) }
 
+func (l library) Path(meta gossiper.Hash) (string, bool) { return l.lib.Path(files.Hash(meta)) }
+
 // openFiles opens the node's files: the shared and downloads folders of
 // the working directory, as the file-sharing note fixes them, and, with
 // -data, their index and partial downloads in it. It gives them to node;

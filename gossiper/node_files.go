@@ -27,6 +27,8 @@ type Files interface {
 	Complete(meta Hash) (SharedFile, error)
 	// Abort forgets a download that was refused.
 	Abort(meta Hash) error
+	// Path is where a complete file shared or downloaded is on disk.
+	Path(meta Hash) (string, bool)
 }
 
 // PartialDownload is a download an earlier run left, for the node to take
@@ -122,6 +124,15 @@ func (n *Node) SharedFiles() []SharedFile {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.core.SharedFiles()
+}
+
+// FilePath is where the complete file of metahash meta is on disk, for the
+// page to hand it to its user.
+func (n *Node) FilePath(meta Hash) (string, bool) {
+	if n.files == nil {
+		return "", false
+	}
+	return n.files.Path(meta)
 }
 
 // Downloads returns what each download has done, oldest first.
