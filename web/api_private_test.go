@@ -179,6 +179,8 @@ func TestEventsPrivate(t *testing.T) {
 	if got := nextEvent(t, ch); got != (sseEvent{"", "alerts", `[]`}) {
 		t.Errorf("first alerts event %+v", got)
 	}
+	nextEvent(t, ch) // files
+	nextEvent(t, ch) // downloads
 	f.addRoute("B", "127.0.0.1:5001")
 	if got := nextEvent(t, ch); got != (sseEvent{"", "routes", `[{"origin":"B","nextHop":"127.0.0.1:5001"}]`}) {
 		t.Errorf("after a new route: %+v", got)

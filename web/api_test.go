@@ -536,6 +536,8 @@ func TestEvents(t *testing.T) {
 		{"", "routes", `[]`},
 		{"", "private", `[]`},
 		{"", "alerts", `[]`},
+		{"", "files", `[]`},
+		{"", "downloads", `[]`},
 	}
 	for _, w := range want {
 		if got := nextEvent(t, ch); got != w {
@@ -584,7 +586,7 @@ func TestEventsSeeUnsignalledChanges(t *testing.T) {
 	f := newFakeNode("A")
 	s := startPage(t, f)
 	ch := openEvents(t, s, "")
-	for range 6 {
+	for range 8 {
 		nextEvent(t, ch)
 	}
 	f.mu.Lock()

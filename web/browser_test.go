@@ -20,11 +20,11 @@ import (
 	"github.com/peerster/Peerster/gossiper"
 )
 
-var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser tests' screenshots to docs/ (screenshot.png, private.png, alert.png)")
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser tests' screenshots to docs/ (screenshot.png, private.png, alert.png, files.png, files-phone.png)")
 
 // docsScreenshots are the screenshots the README shows, which
 // -update-screenshot writes to docs/.
-var docsScreenshots = map[string]bool{"screenshot.png": true, "private.png": true, "alert.png": true}
+var docsScreenshots = map[string]bool{"screenshot.png": true, "private.png": true, "alert.png": true, "files.png": true, "files-phone.png": true}
 
 // wait bounds every wait on the page; the conditions normally hold within
 // a fraction of a second.

@@ -21,6 +21,12 @@ const (
 	keepAlive = 15 * time.Second
 )
 
+// A download changes with every chunk, hundreds of times a second on a fast
+// link: the stream sends the downloads at most once every downloadsEvery,
+// the last change included, and once a second while one goes on, so that
+// its rate stays current even when nothing arrives.
+const downloadsEvery = 250 * time.Millisecond
+
 // events streams the node's state as Server-Sent Events:
 //
 //	event: id       data: {"name":"A"}           at start and on each change
@@ -30,6 +36,9 @@ const (
 //	event: routes   data: [{"origin":"B",...}]   at start and on each change
 //	event: private  data: [{...}, ...]           private messages, see below
 //	event: alerts   data: [{"kind":...}, ...]    at start and on each change
+//	event: files    data: [{"name":...}, ...]    at start and on each change
+//	event: downloads data: [{"name":...}, ...]   at start and on changes, see
+//	                                             downloadsEvery
 //
 // No event holds more than a page (pageLimit, pageBytes): anyone can fill
 // the log, and the page fetches older messages itself (GET /message?before=)
@@ -71,11 +80,23 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 		}
+		// Downloads held back by downloadsEvery go out when it has passed,
+		// whether or not anything else happens.
+		var due <-chan time.Time
+		var timer *time.Timer
+		if !s.downloadsDue.IsZero() {
+			timer = time.NewTimer(time.Until(s.downloadsDue))
+			due = timer.C
+		}
 		select {
 		case <-changed:
 		case <-tick.C:
+		case <-due:
 		case <-r.Context().Done():
 			return
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
 }
@@ -105,6 +126,13 @@ type stream struct {
 	peers  []string
 	routes []route
 	alerts []byte // the data of the last alerts event
+	files  []byte // the data of the last files event
+	// downloads is the data of the last downloads event without the
+	// rates, which change with the clock, sent at downloadsAt; once a
+	// change is held back, downloadsDue is when it may go.
+	downloads    []byte
+	downloadsAt  time.Time
+	downloadsDue time.Time
 	// sent is the Seq of the newest message sent, the id of the last
 	// message event; resumed says the browser held messages up to it
 	// when the stream opened.
@@ -161,6 +189,14 @@ func (s *stream) update() bool {
 		writeEvent(s.w, "alerts", "", json.RawMessage(a))
 		wrote = true
 	}
+	if f := mustJSON(fileList(node)); s.first || !bytes.Equal(f, s.files) {
+		s.files = f
+		writeEvent(s.w, "files", "", json.RawMessage(f))
+		wrote = true
+	}
+	if s.updateDownloads(time.Now()) {
+		wrote = true
+	}
 	s.first = false
 	return wrote
 }
@@ -210,6 +246,36 @@ func (s *stream) updatePrivates() bool {
 		s.privates = entries[len(entries)-1].Seq
 	}
 	writeEvent(s.w, "private", "", privateMessages(entries))
+	return true
+}
+
+// updateDownloads writes the downloads when they changed, or when one goes
+// on and its rate was last sent a second ago, but never sooner than
+// downloadsEvery after the last time; a change held back is marked due.
+func (s *stream) updateDownloads(now time.Time) bool {
+	ds := s.h.node.Downloads()
+	list := downloadList(ds, now)
+	for i := range list {
+		list[i].Rate = 0
+	}
+	key := mustJSON(list)
+	changed := !bytes.Equal(key, s.downloads)
+	going := false
+	for _, d := range ds {
+		going = going || d.State == gossiper.DownloadMetafile || d.State == gossiper.DownloadChunks
+	}
+	stale := going && now.Sub(s.downloadsAt) >= recheck
+	switch {
+	case s.first:
+	case !changed && !stale:
+		s.downloadsDue = time.Time{}
+		return false
+	case now.Sub(s.downloadsAt) < downloadsEvery:
+		s.downloadsDue = s.downloadsAt.Add(downloadsEvery)
+		return false
+	}
+	s.downloads, s.downloadsAt, s.downloadsDue = key, now, time.Time{}
+	writeEvent(s.w, "downloads", "", downloadList(ds, now))
 	return true
 }
 

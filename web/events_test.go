@@ -79,8 +79,8 @@ func TestEventsFirstBatchBounded(t *testing.T) {
 	f.receivePrivates("B", 1000)
 	s := startPage(t, f)
 	ch := openEvents(t, s, "")
-	evs := eventsUntil(t, ch, "alerts")
-	if want := []string{"id", "node", "message", "routes", "private", "alerts"}; !slices.Equal(kinds(evs), want) {
+	evs := eventsUntil(t, ch, "downloads")
+	if want := []string{"id", "node", "message", "routes", "private", "alerts", "files", "downloads"}; !slices.Equal(kinds(evs), want) {
 		t.Fatalf("stream began with %v, want %v", kinds(evs), want)
 	}
 	msgs := decodeData[[]message](t, evs[2])

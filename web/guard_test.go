@@ -51,7 +51,8 @@ func TestCrossOriginPost(t *testing.T) {
 
 // guardPaths are every path a browser can GET, the API's and the page's.
 var guardPaths = []string{"/message", "/message?before=2", "/node", "/id", "/routes", "/private", "/private?with=B",
-	"/events", "/alerts", "/metrics", "/", "/index.html", "/app.js", "/common.js", "/private.js", "/style.css", "/favicon.svg", "/nothing-here"}
+	"/events", "/alerts", "/metrics", "/files", "/files/" + strings.Repeat("0", 64), "/files/not-a-hash", "/downloads",
+	"/", "/index.html", "/app.js", "/common.js", "/private.js", "/files.js", "/style.css", "/favicon.svg", "/nothing-here"}
 
 // guardGet sends a request through a handler with metrics, with the given
 // headers only. Its context is over, so that /events answers what it sends

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/files"
 	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
@@ -31,6 +35,15 @@ type fakeNode struct {
 
 	routes   map[string]string // origin -> next hop
 	privates []gossiper.PrivateEntry
+
+	// fileDir is where the node's files are on disk; a node without one
+	// keeps no files, as one whose folders cannot be opened.
+	fileDir   string
+	shared    []gossiper.SharedFile
+	downloads []gossiper.DownloadInfo
+	// afterDownload, if set, is run on its own goroutine with each
+	// download Download starts, as the node's network goes on with it.
+	afterDownload func(gossiper.DownloadInfo)
 }
 
 func newFakeNode(name string) *fakeNode {
@@ -336,6 +349,127 @@ func (f *fakeNode) Changed() <-chan struct{} {
 	return f.changed
 }
 
+// newFileNode is a fakeNode that keeps files, in a folder of the test's.
+func newFileNode(t *testing.T, name string) *fakeNode {
+	f := newFakeNode(name)
+	f.fileDir = t.TempDir()
+	return f
+}
+
+// ShareBytes checks what the real node's files check, in the same order
+// and with the same words, and keeps the file in fileDir.
+func (f *fakeNode) ShareBytes(name string, data []byte) (gossiper.SharedFile, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fileDir == "" {
+		return gossiper.SharedFile{}, gossiper.ErrNoFiles
+	}
+	if err := files.ValidateName(name); err != nil {
+		return gossiper.SharedFile{}, err
+	}
+	if len(data) == 0 {
+		return gossiper.SharedFile{}, fmt.Errorf("%s is empty, and an empty file has no chunk to share", name)
+	}
+	metafile, _, err := files.Split(data)
+	if err != nil {
+		return gossiper.SharedFile{}, err
+	}
+	path := filepath.Join(f.fileDir, name)
+	if have, err := os.ReadFile(path); err == nil && !bytes.Equal(have, data) {
+		return gossiper.SharedFile{}, fmt.Errorf("cannot save %s: a different file of that name is already in the shared folder; choose another name", name)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return gossiper.SharedFile{}, err
+	}
+	sf := gossiper.SharedFile{Name: name, MetaHash: gossiper.Hash(files.HashOf(metafile)), Metafile: metafile, Size: int64(len(data))}
+	f.shared = slices.DeleteFunc(f.shared, func(x gossiper.SharedFile) bool { return x.MetaHash == sf.MetaHash })
+	f.shared = append(f.shared, sf)
+	f.notifyLocked()
+	return sf, nil
+}
+
+// SharedFiles lists them by name, as the real node does.
+func (f *fakeNode) SharedFiles() []gossiper.SharedFile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fs := slices.Clone(f.shared)
+	slices.SortFunc(fs, func(a, b gossiper.SharedFile) int { return strings.Compare(a.Name, b.Name) })
+	return fs
+}
+
+func (f *fakeNode) FilePath(meta gossiper.Hash) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.shared {
+		if s.MetaHash == meta {
+			return filepath.Join(f.fileDir, s.Name), true
+		}
+	}
+	return "", false
+}
+
+// Download checks what the real node checks, with the same words, and
+// starts a download that goes nowhere until the test moves it on
+// (setDownload).
+func (f *fakeNode) Download(name, dest string, meta gossiper.Hash) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fileDir == "" {
+		return gossiper.ErrNoFiles
+	}
+	if err := files.ValidateName(name); err != nil {
+		return err
+	}
+	for _, d := range f.downloads {
+		going := d.State != gossiper.DownloadFailed
+		switch {
+		case going && d.MetaHash == meta:
+			return fmt.Errorf("cannot download %s as %q: it is already being downloaded as %q", hexHash(meta), name, d.Name)
+		case going && d.Name == name:
+			return fmt.Errorf("cannot download %s as %q: another download (of %s) is saving to that name", hexHash(meta), name, hexHash(d.MetaHash))
+		}
+	}
+	if err := messages.ValidateName(dest); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	if dest == f.name {
+		return fmt.Errorf("%q is this node's own name: its files are here already", dest)
+	}
+	if _, ok := f.routes[dest]; !ok {
+		return fmt.Errorf("%w to %q: this node has not heard from it yet", gossiper.ErrNoRoute, dest)
+	}
+	now := time.Now()
+	d := gossiper.DownloadInfo{Name: name, Dest: dest, MetaHash: meta, State: gossiper.DownloadMetafile, Started: now, Updated: now}
+	f.downloads = append(f.downloads, d)
+	f.notifyLocked()
+	if f.afterDownload != nil {
+		go f.afterDownload(d)
+	}
+	return nil
+}
+
+func (f *fakeNode) Downloads() []gossiper.DownloadInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.downloads)
+}
+
+// setDownload replaces the download of d's metahash with d, or adds it, as
+// the node's progress does, and signals the change unless quiet.
+func (f *fakeNode) setDownload(d gossiper.DownloadInfo, quiet bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := slices.IndexFunc(f.downloads, func(x gossiper.DownloadInfo) bool { return x.MetaHash == d.MetaHash })
+	if i < 0 {
+		f.downloads = append(f.downloads, d)
+	} else {
+		f.downloads[i] = d
+	}
+	if !quiet {
+		f.notifyLocked()
+	}
+}
+
 // testLogger sends a component's diagnostics to the test log, and drops
 // those that come after the test, which t.Log would refuse.
 func testLogger(t *testing.T, level slog.Level) *slog.Logger {
@@ -379,9 +513,19 @@ func runRouted(t *testing.T, tr gossiper.Transport, name string, peers ...string
 // runConfig runs a gossiper configured by cfg over tr until the test ends.
 func runConfig(t *testing.T, tr gossiper.Transport, cfg gossiper.Config) (*gossiper.Node, *testkit.SyncBuffer) {
 	t.Helper()
+	return runSetUp(t, tr, cfg, nil)
+}
+
+// runSetUp is runConfig with setup, if not nil, called on the node before
+// it runs.
+func runSetUp(t *testing.T, tr gossiper.Transport, cfg gossiper.Config, setup func(*gossiper.Node)) (*gossiper.Node, *testkit.SyncBuffer) {
+	t.Helper()
 	name := cfg.Name
 	stdout := &testkit.SyncBuffer{}
 	node := gossiper.NewNode(cfg, tr, stdout, testLogger(t, slog.LevelInfo).With("node", name))
+	if setup != nil {
+		setup(node)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- node.Run(ctx) }()

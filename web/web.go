@@ -5,9 +5,11 @@
 // to add one), /id (the node's name; post a new one) and /private (the
 // private conversations; post a destination and a text to send one). GET
 // /routes reads the routing table: the names this node can send privately
-// to; GET /alerts what the user must know. /events streams the same state to
-// the page as Server-Sent Events. The README documents the shapes with an
-// example request for each.
+// to; GET /alerts what the user must know. /files lists the files the node
+// shares (post a file's bytes to share it, GET /files/METAHASH to save one)
+// and /downloads its downloads (post a name, a node and a metahash to start
+// one). /events streams the same state to the page as Server-Sent Events.
+// The README documents the shapes with an example request for each.
 //
 // Anyone can send a node messages, so histories are read a page at a time
 // (see pageLimit and pageBytes): no answer or event grows with the log.
@@ -16,7 +18,9 @@
 // refuses requests whose Host is not the page's own address (DNS rebinding),
 // requests another site's page makes (cross-site request forgery, and
 // cross-site reads of the API, which cost the node work), state-changing
-// requests without a JSON content type, and bodies over MaxBodyBytes.
+// requests without a JSON content type (an upload to /files is
+// application/octet-stream instead), and bodies over MaxBodyBytes (over
+// MaxFileBytes for an upload).
 package web
 
 import (
@@ -75,9 +79,25 @@ type Node interface {
 	// conversation with that name unless with is empty, within the same
 	// bounds; more tells whether older ones of it remain.
 	PrivatesBefore(seq uint64, with string, limit, maxBytes int) (entries []gossiper.NumberedPrivate, more bool)
+	// ShareBytes saves data in the node's shared folder as name and shares
+	// it. Its error says what is wrong with the name or the bytes, or that
+	// the name is taken by other content; it is gossiper.ErrNoFiles on a
+	// node that keeps no files.
+	ShareBytes(name string, data []byte) (gossiper.SharedFile, error)
+	// SharedFiles returns the files the node shares, downloaded ones too.
+	SharedFiles() []gossiper.SharedFile
+	// Download starts downloading the file of metahash meta from the node
+	// named dest, to save as name. Its error wraps gossiper.ErrNoRoute when
+	// no next hop towards dest is known, and otherwise says what is wrong
+	// with the name or dest, or what stands in the way.
+	Download(name, dest string, meta gossiper.Hash) error
+	// Downloads returns what each download has done, oldest first.
+	Downloads() []gossiper.DownloadInfo
+	// FilePath is where the complete file of metahash meta is on disk.
+	FilePath(meta gossiper.Hash) (string, bool)
 	// Changed returns a channel closed at the next change of log, peers,
-	// name, routes, private messages or alerts; the event stream also
-	// re-reads them every second.
+	// name, routes, private messages, alerts, files or downloads; the event
+	// stream also re-reads them every second.
 	Changed() <-chan struct{}
 }
 
@@ -128,6 +148,9 @@ func NewHandler(node Node, opts Options) http.Handler {
 	h.mux.HandleFunc("/private", h.private)
 	h.mux.HandleFunc("/events", h.events)
 	h.mux.HandleFunc("/alerts", h.alerts)
+	h.mux.HandleFunc("/files", h.files)
+	h.mux.HandleFunc("/files/{metahash}", h.file)
+	h.mux.HandleFunc("/downloads", h.downloads)
 	if opts.Metrics != nil {
 		h.mux.Handle("GET /metrics", opts.Metrics)
 	}

@@ -2,8 +2,9 @@
 // Events), fetches older messages page by page as the reader scrolls up, and
 // changes the node through the JSON API. Text from the network is only ever
 // put into the page with textContent, never parsed as HTML. The private
-// conversations are in private.js.
+// conversations are in private.js, the Files box in files.js.
 import { $, atBottom, bubble, busy, dateFormat, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
+import { filesPanel } from "./files.js";
 import { privatePanel } from "./private.js";
 
 (() => {
@@ -46,6 +47,7 @@ import { privatePanel } from "./private.js";
   const MAX_SHOWN = 1000;
 
   const privates = privatePanel();
+  const files = filesPanel();
 
   function scrollToBottom() {
     el.scroller.scrollTop = el.scroller.scrollHeight;
@@ -227,9 +229,14 @@ import { privatePanel } from "./private.js";
       el.messages.setAttribute("aria-live", "polite");
     });
     on("reset", clearMessages);
-    on("routes", privates.routes);
+    on("routes", (list) => {
+      privates.routes(list);
+      files.routes(list);
+    });
     on("private", privates.messages);
     on("alerts", setAlerts);
+    on("files", files.files);
+    on("downloads", files.downloads);
     source.addEventListener("open", () => {
       // Each stream starts with every private message again.
       privates.streamOpened();
