@@ -75,12 +75,13 @@ func TestFlagsParse(t *testing.T) {
 
 // TestRingScripts runs the end-to-end ring scripts at the top of the
 // repository: ten real gossiper processes each, checked as graders check
-// them (test_private_ring.sh: routes and private messages).
+// them (test_private_ring.sh: routes and private messages;
+// test_files_ring.sh: files shared and downloaded through hops).
 func TestRingScripts(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the ring scripts take about 20 s")
+		t.Skip("the ring scripts take about 30 s")
 	}
-	for _, script := range []string{"test_1_ring.sh", "test_2_ring.sh", "test_private_ring.sh"} {
+	for _, script := range []string{"test_1_ring.sh", "test_2_ring.sh", "test_private_ring.sh", "test_files_ring.sh"} {
 		t.Run(script, func(t *testing.T) {
 			// Reading what bash reads makes go test's cache hold the
 			// result only as long as the scripts and their data are

@@ -10,7 +10,12 @@
 #	TEST      the test's name, the prefix of its output lines and of its
 #	          output directory;
 #	CHECK_AT  seconds after the first client message at which the nodes'
-#	          stdout is frozen and checked.
+#	          stdout is frozen and checked;
+# and may set
+#	NODE_DIRS=1  to run each node in a folder of its own, $workdir/NAME
+#	          (node_dir), as if each ran on a machine of its own: each has
+#	          its own _SharedFiles/ and _Downloads/. Else all run in
+#	          $workdir.
 #
 # Sourcing it sets the ring's constants (IP, GOSSIP_BASE, UI_BASE, NAMES, N,
 # STOP_TIMEOUT, addr_any), makes the nodes' output directory $workdir, and
@@ -38,7 +43,7 @@
 #	expect_only_neighbours
 #	                    checks on the snapshots, and evidence for failures;
 #	addr, addr_re, re_escape, index_of (sets $index), out_file, err_file,
-#	snap_file, indent
+#	snap_file, node_dir, indent
 #	                    small helpers;
 #	summary             print the per-node line counts ($line_counts, which
 #	                    the checks fill in as "X=lines "), if a check failed
@@ -218,6 +223,14 @@ out_file() { echo "$workdir/${NAMES[$1]}.out"; }
 err_file() { echo "$workdir/${NAMES[$1]}.err"; }
 # snap_file is the node's stdout as it was at check time.
 snap_file() { echo "$workdir/${NAMES[$1]}.at${CHECK_AT}s"; }
+# node_dir is the folder the node runs in (see NODE_DIRS).
+node_dir() {
+	if [[ ${NODE_DIRS:-0} == 1 ]]; then
+		echo "$workdir/${NAMES[$1]}"
+	else
+		echo "$workdir"
+	fi
+}
 
 # indent copies stdin to stdout, each line indented, as evidence.
 indent() { sed 's/^/        /'; }
@@ -372,18 +385,23 @@ build_binaries() {
 # node came up is watched afterwards (observe, during the sleeps) and
 # checked at check time (freeze_outputs).
 start_ring() {
-	local i port gossip_addr peer out err
+	local i port gossip_addr peer out err dirs=()
 	for ((i = 0; i < N; i++)); do
 		for port in $((GOSSIP_BASE + i)) $((UI_BASE + i)); do
 			port_taken "$port" && abort "UDP port $port is already taken by another process; not starting"
 		done
+		dirs+=("$(node_dir "$i")")
 	done
+	mkdir -p "${dirs[@]}" || abort "cannot make the nodes' folders"
 	noports_at_start=$(udp_noports)
 
-	# The nodes run in $workdir, where their _SharedFiles/ and _Downloads/
-	# folders go, as graders' nodes run in their copy of the repository.
+	# The nodes run in $workdir, or each in its own folder under it
+	# (NODE_DIRS), where their _SharedFiles/ and _Downloads/ folders go, as
+	# graders' nodes run in their copy of the repository. cd is a builtin:
+	# it costs the launches no fork.
 	pushd "$workdir" >/dev/null || abort "cannot enter $workdir"
 	for ((i = 0; i < N; i++)); do
+		cd "${dirs[$i]}" || abort "cannot enter ${dirs[$i]}"
 		# Bash expands a background command's words in the child it forks:
 		# a command substitution there would delay the node's exec behind
 		# forks of its own. As in the graders' loop, every argument is

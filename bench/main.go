@@ -6,6 +6,7 @@
 //	go run ./bench traffic          # datagrams per delivery in a ring of 10, until rest
 //	go run ./bench throughput -rates 500,1000,2000 -burst 1000
 //	go run ./bench attack -only memory-flood,private-loop -gossiper /tmp/peerster-old
+//	go run ./bench files -hops 1,3 -loss 0,0.3 -runs 5
 //	go run ./bench help startup     # a command's flags
 //
 // Each command lives in its own file and has one line in commands below.
@@ -36,6 +37,7 @@ var commands = []command{
 	{"traffic", "datagrams beyond anti-entropy per delivery in a ring of 10 gossipers, until rest", runTraffic},
 	{"throughput", "messages a second a ring of 10 gossipers takes, and the time until each reached every node", runThroughput},
 	{"attack", "what a stranger who can send UDP to a gossip port makes real gossipers do", runAttack},
+	{"files", "time and datagrams to download a file across a line of gossipers, with or without loss", runFiles},
 }
 
 func main() {
