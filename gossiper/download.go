@@ -20,9 +20,18 @@ import (
 // earlier request, or a request timed out), after an estimate of the round
 // trip instead, as TCP does, so that a lossy link costs round trips, not
 // seconds.
+//
+// Before any round trip is measured (the metafile, or a download resumed
+// or started before the route came), a request waits firstDataRTO: at 30%
+// loss on each of 3 hops, a request and its reply both get through one try
+// in 8.5, and at 5 s a try most downloads would give up before the
+// metafile came. A reply to a request sent more than once cannot be timed
+// (Karn), so each such reply doubles the wait instead, up to 5 s: a path
+// slower than the wait does not keep every request sent twice.
 const (
 	downloadWindow     = 32
 	dataRequestTimeout = 5 * time.Second
+	firstDataRTO       = 500 * time.Millisecond
 	minDataRTO         = 100 * time.Millisecond
 	// overtakes is how many replies to later requests make an earlier one
 	// count as lost.
@@ -90,8 +99,11 @@ type download struct {
 	sent   int // requests sent, to order them
 	srtt   time.Duration
 	rttvar time.Duration
-	lossy  bool
-	seq    uint64 // of its timer
+	// unmeasured is the wait of a request while no round trip is measured.
+	unmeasured time.Duration
+	measured   bool
+	lossy      bool
+	seq        uint64 // of its timer
 	// progress is when a reply last brought something new.
 	started, progress, updated time.Time
 	state, err, warning        string
@@ -167,7 +179,7 @@ func (c *Core) addDownload(name, dest string, meta Hash, now time.Time) *downloa
 	}
 	c.forgetDownloads()
 	d := &download{meta: meta, key: hex.EncodeToString(meta[:]), name: name, dest: dest,
-		asks: map[int]*dataAsk{}, started: now, progress: now, updated: now, state: DownloadMetafile}
+		asks: map[int]*dataAsk{}, unmeasured: firstDataRTO, started: now, progress: now, updated: now, state: DownloadMetafile}
 	c.downloads[meta] = d
 	return d
 }
@@ -254,9 +266,13 @@ func (c *Core) ask(d *download, i int, now time.Time) {
 }
 
 // rto is how long a request of d waits for its reply before it is sent
-// again: the protocol's 5 s until the transfer shows loss.
+// again: the protocol's 5 s until the transfer shows loss, and less before
+// a round trip is known (see firstDataRTO).
 func (d *download) rto() time.Duration {
-	if !d.lossy || d.srtt == 0 {
+	if !d.measured {
+		return d.unmeasured
+	}
+	if !d.lossy {
 		return dataRequestTimeout
 	}
 	return min(max(d.srtt+4*d.rttvar, minDataRTO), dataRequestTimeout)
@@ -348,6 +364,7 @@ func (c *Core) takeReply(r *messages.DataReply, now time.Time) {
 	if sha256.Sum256(r.Data) != h {
 		c.drop("wrong-data")
 		d.warning, d.updated = fmt.Sprintf("%s sent bytes that do not match their hash; they were dropped and asked for again", d.dest), now
+		c.out.DownloadsChanged = true
 		return
 	}
 	d.progress, d.updated = now, now
@@ -421,11 +438,18 @@ func (c *Core) takeChunk(d *download, i int, data []byte, now time.Time) {
 // (a reply to a request sent again cannot tell which it answers).
 func (c *Core) sample(d *download, i int, now time.Time) {
 	a := d.asks[i]
-	if a == nil || a.tries != 1 {
+	if a == nil {
+		return
+	}
+	if a.tries != 1 {
+		if !d.measured {
+			d.unmeasured = min(2*d.unmeasured, dataRequestTimeout)
+		}
 		return
 	}
 	rtt := now.Sub(a.at)
-	if d.srtt == 0 {
+	if !d.measured {
+		d.measured = true
 		d.srtt, d.rttvar = rtt, rtt/2
 		return
 	}
