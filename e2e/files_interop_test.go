@@ -267,9 +267,23 @@ func (s *standIn) recv(buf []byte, deadline time.Time) (*messages.GossipPacket, 
 		if s.node != nil && from.String() != s.node.String() {
 			continue
 		}
-		if p, err := messages.DecodeGossip(buf[:n]); err == nil {
-			return p, nil
+		p, err := messages.DecodeGossip(buf[:n])
+		if err != nil {
+			continue
 		}
+		if q := p.DataRequest; q != nil && q.Destination != s.name {
+			// Like any implementation, it passes on a request for
+			// another node, towards it: its only peer is our node.
+			if q.HopLimit > 1 {
+				fwd := *q
+				fwd.HopLimit--
+				if err := s.send(&messages.GossipPacket{DataRequest: &fwd}); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		return p, nil
 	}
 }
 
@@ -352,8 +366,9 @@ func (srv *standInServer) asked(h [32]byte) []time.Time {
 // the route its route rumor gave. The stand-in spoils its first reply for
 // chunk 3: our node drops it (its hash does not match) and asks again. The
 // file arrives whole, with the spec's lines. A download of a metahash the
-// stand-in does not hold gets no reply at all: our node asks again after the
-// spec's 5 s, and prints its metafile line once.
+// stand-in does not hold gets no reply at all: our node asks again every
+// 500 ms (no round trip of that download is known), and prints its metafile
+// line once.
 func TestDownloadFromAnotherImplementation(t *testing.T) {
 	n := proctest.Loopback(t, "Ours")
 	n.Start(t)
@@ -364,7 +379,7 @@ func TestDownloadFromAnotherImplementation(t *testing.T) {
 	srv := serveStandIn(t, s, map[[32]byte]bool{f.hashes[2]: true}, f)
 	s.announceUntilRouted(t, n)
 
-	// The unknown file first: its 5 s run while the real one downloads.
+	// The unknown file first: its requests go on while the real one downloads.
 	if _, errOut, code := n.Client("-file=nothing.bin", "-dest=Other", "-request="+unknown.metaHex()); code != 0 {
 		t.Fatalf("download of an unknown file: exit %d: %s", code, errOut)
 	}
@@ -386,13 +401,16 @@ func TestDownloadFromAnotherImplementation(t *testing.T) {
 		}
 	}
 
-	// No reply to the unknown metahash: asked again after about 5 s.
+	// No reply to the unknown metahash: asked again after about 500 ms,
+	// as no round trip to the stand-in is known for that download yet.
 	testkit.Eventually(t, 10*time.Second, "our node asks again for the metafile the stand-in never answered", func() bool {
-		return len(srv.asked(unknown.meta)) >= 2
+		return len(srv.asked(unknown.meta)) >= 3
 	})
 	asks := srv.asked(unknown.meta)
-	if gap := asks[1].Sub(asks[0]); gap < 4500*time.Millisecond || gap > 7*time.Second {
-		t.Errorf("the unanswered request was sent again after %v, want the spec's 5 s", gap)
+	for i := 1; i < 3; i++ {
+		if gap := asks[i].Sub(asks[i-1]); gap < 450*time.Millisecond || gap > 2*time.Second {
+			t.Errorf("the unanswered request was sent again after %v, want 500 ms", gap)
+		}
 	}
 	if c := strings.Count(n.Out.Head(), "DOWNLOADING metafile of nothing.bin from Other\n"); c != 1 {
 		t.Errorf("the metafile line of the unanswered download was printed %d times, want once", c)
@@ -499,11 +517,13 @@ func minTime(a, b time.Time) time.Time {
 // our node shared, each reply checked against its hash; our node prints no
 // download line for serving. A request for a hash our node does not hold
 // gets a reply with no data, so the asker can stop waiting. The stand-in is
-// one of our node's -peers, as a grader would start a node next to it.
+// not one of our node's -peers: our node is its peer, as in a grader's
+// ring, where each node knows only the next. It never sends back the
+// address proof of a status; it proves its address by passing on the probe
+// our node sends it, as any implementation passes on a data request.
 func TestServeAnotherImplementation(t *testing.T) {
 	s := newStandIn(t, "Other")
 	n := proctest.Loopback(t, "Ours")
-	n.Peers = []string{s.addr()}
 	n.Start(t)
 	s.peer(t, n)
 	s.announceUntilRouted(t, n)

@@ -1,6 +1,7 @@
 package gossiper
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"slices"
 	"strings"
@@ -36,6 +37,8 @@ type SharedFile struct {
 // files: Size bytes of the hash asked for, none when this node does not
 // hold it. The Core has charged the budgets for Size.
 type Serve struct {
+	// From is the address the request came from.
+	From  string
 	To    string
 	Reply *messages.DataReply
 	Size  int
@@ -81,6 +84,10 @@ func (c *Core) onDataRequest(from string, q *messages.DataRequest, now time.Time
 		return
 	}
 	c.learn(from)
+	if q.Origin == c.name && q.Destination == c.name {
+		c.takeProbe(from, q, now)
+		return
+	}
 	if q.Destination != c.name {
 		fwd := *q
 		if c.forward(q.Destination, q.HopLimit, &fwd.HopLimit, &messages.GossipPacket{DataRequest: &fwd}, now) {
@@ -90,28 +97,45 @@ func (c *Core) onDataRequest(from string, q *messages.DataRequest, now time.Time
 	}
 	var h Hash
 	copy(h[:], q.HashValue)
-	size := c.shared[h] // 0: not held, and the reply says so with no data
+	// A node that has just started may have no route back yet: the reply
+	// goes back the way the request came.
 	hop, ok := c.routes[q.Origin]
 	if !ok {
-		c.drop("no-route")
-		return
+		hop = from
 	}
-	reply := &messages.DataReply{Origin: c.name, Destination: q.Origin, HopLimit: messages.DefaultHopLimit, HashValue: q.HashValue}
-	wire := messages.EmbeddedSize(messages.DataReplySize(reply, size))
-	if !c.chargeable(from, wire, now) {
-		c.stats.Refused++
-		return
+	reply := &messages.DataReply{Origin: c.name, Destination: q.Origin, HopLimit: messages.DefaultHopLimit, HashValue: bytes.Clone(q.HashValue)}
+	// Size 0: not held, and the reply says so with no data.
+	c.serveReply(Serve{From: from, To: hop, Reply: reply, Size: c.shared[h]}, now)
+}
+
+// serveReply sends s if it fits the budgets of the address that asked
+// (whoever forges the name a reply goes to pays for it as if it were sent
+// to it) and of the address it goes to; else it keeps it for the address
+// that fell short and probes that address (probe.go).
+func (c *Core) serveReply(s Serve, now time.Time) {
+	wire := messages.EmbeddedSize(messages.DataReplySize(s.Reply, s.Size))
+	charged := []string{s.From}
+	if s.To != s.From {
+		charged = append(charged, s.To)
 	}
-	if !c.proven(hop) && c.cfg.UnprovenBytesPerSecond > 0 {
-		if !c.affordsBytes(hop, wire, now) {
-			c.stats.Refused++
-			return
+	var unproven []string
+	for _, addr := range charged {
+		if c.cfg.UnprovenBytesPerSecond > 0 && !c.proven(addr) {
+			if !c.affordsBytes(addr, wire, now) {
+				c.stats.Refused++
+				c.keepServe(addr, s, now)
+				c.probeAddress(addr, now)
+				return
+			}
+			unproven = append(unproven, addr)
 		}
-		c.spendBytes(hop, wire, now)
+	}
+	for _, addr := range unproven {
+		c.spendBytes(addr, wire, now)
 	}
 	c.stats.PacketsOut++
 	c.stats.DataServed++
-	c.out.Serve = append(c.out.Serve, Serve{To: hop, Reply: reply, Size: size})
+	c.out.Serve = append(c.out.Serve, s)
 }
 
 func (c *Core) onDataReply(from string, r *messages.DataReply, now time.Time) {

@@ -77,6 +77,9 @@ type Output struct {
 	Private []PrivateEntry
 	// Alerted tells that the node's alerts changed.
 	Alerted bool
+	// DownloadsChanged tells that a download changed without a line or a
+	// write: a warning.
+	DownloadsChanged bool
 	// Serve are data replies for the runtime to fill and send, and
 	// FileWrites what downloads got, to write before anything is printed.
 	Serve      []Serve
@@ -152,6 +155,9 @@ type Stats struct {
 	// DataServed counts the data replies this node sent for its own
 	// files, DataForwarded the data requests and replies it passed on.
 	DataServed, DataForwarded uint64
+	// Probes counts the probes sent to addresses that did not afford a
+	// data packet, ProvenByProbe the addresses that a probe proved.
+	Probes, ProvenByProbe uint64
 }
 
 // Random is the randomness a Core draws on; *rand.Rand from math/rand/v2

@@ -50,6 +50,10 @@ type source struct {
 	// newOrigins is how many origins it may still bring that the node did
 	// not know, while it is unproven (see origins.go).
 	newOrigins bucket
+	// probed is when it was last sent a probe, and pending the data reply
+	// that waits for it (see probe.go).
+	probed  time.Time
+	pending *Serve
 }
 
 // sources keeps the budgets of the addresses a node deals with, bounded to

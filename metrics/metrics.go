@@ -56,6 +56,14 @@ func writeNode(e *exposition, src Source, start time.Time) {
 	e.sample(private, float64(s.PrivateSent), "event", "sent")
 	e.sample(private, float64(s.PrivateForwarded), "event", "forwarded")
 	e.sample(private, float64(s.PrivateDelivered), "event", "delivered")
+	const data = "peerster_data_packets_total"
+	e.family(data, counterType, "Data replies this node sent from its own files, and data requests and replies it passed on towards their destination.")
+	e.sample(data, float64(s.DataServed), "event", "served")
+	e.sample(data, float64(s.DataForwarded), "event", "forwarded")
+	const probes = "peerster_address_probes_total"
+	e.family(probes, counterType, "Probes sent to addresses that did not afford a data packet, and addresses a probe proved.")
+	e.sample(probes, float64(s.Probes), "event", "sent")
+	e.sample(probes, float64(s.ProvenByProbe), "event", "proven")
 	// A reason appears once the node has dropped something for it.
 	if len(s.Dropped) > 0 {
 		const dropped = "peerster_packets_dropped_total"

@@ -23,6 +23,7 @@ func (f fakeNode) Routes() []gossiper.Route {
 func TestHandlerServesCounters(t *testing.T) {
 	node := fakeNode{gossiper.Stats{PacketsIn: 7, PacketsOut: 5, AntiEntropy: 4, Accepted: 3, Duplicates: 2, OutOfOrder: 1,
 		PrivateSent: 6, PrivateForwarded: 8, PrivateDelivered: 10,
+		DataServed: 11, DataForwarded: 12, Probes: 13, ProvenByProbe: 14,
 		Dropped: map[string]uint64{"undecodable": 4, "rate-limited": 9, "no-route": 2, "hop-limit": 3, "bad-private": 1}}}
 	rec := httptest.NewRecorder()
 	Handler(node, time.Now().Add(-time.Minute)).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -42,6 +43,10 @@ func TestHandlerServesCounters(t *testing.T) {
 		`peerster_private_messages_total{event="sent"} 6`,
 		`peerster_private_messages_total{event="forwarded"} 8`,
 		`peerster_private_messages_total{event="delivered"} 10`,
+		`peerster_data_packets_total{event="served"} 11`,
+		`peerster_data_packets_total{event="forwarded"} 12`,
+		`peerster_address_probes_total{event="sent"} 13`,
+		`peerster_address_probes_total{event="proven"} 14`,
 		"peerster_routes 3",
 		"peerster_peers 2",
 		"peerster_uptime_seconds 6",

@@ -64,7 +64,9 @@ func newStdout(r io.ReadCloser) *Stdout {
 	return s
 }
 
-var handoutPrefixes = []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS"}
+var handoutPrefixes = []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS",
+	// The file-sharing note's lines.
+	"DOWNLOADING ", "RECONSTRUCTED file "}
 
 // PrivateLine is one PRIVATE line a node printed.
 type PrivateLine struct {
