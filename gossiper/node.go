@@ -33,6 +33,9 @@ type Node struct {
 
 	// files keeps the files it shares and downloads; nil keeps none.
 	files Files
+	// starting makes one download start at a time, so that a second
+	// request for the same file cannot abort the first one's partial file.
+	starting sync.Mutex
 
 	mu      sync.Mutex
 	core    *Core
@@ -181,7 +184,7 @@ func (n *Node) handleQueue(q *inQueue) {
 		n.do(func(c *Core) Output {
 			c.dropQueued(dropped)
 			out := c.Datagram(from, b, n.now())
-			if len(out.Lines) == 0 && len(out.Sends) == 0 {
+			if len(out.Lines) == 0 && len(out.Sends) == 0 && len(out.Serve) == 0 && len(out.FileWrites) == 0 {
 				n.log.Debug("datagram dropped", "from", from, "bytes", len(b))
 			}
 			return out
@@ -325,7 +328,7 @@ func (n *Node) Stats() Stats {
 }
 
 // Changed returns a channel that is closed at the node's next change of log,
-// peers or name.
+// peers, name, alerts or downloads.
 func (n *Node) Changed() <-chan struct{} {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -355,7 +358,7 @@ func (n *Node) do(event func(c *Core) Output) {
 		return
 	}
 	out := event(n.core)
-	if len(out.Lines) > 0 || len(out.Private) > 0 || out.Alerted {
+	if len(out.Lines) > 0 || len(out.Private) > 0 || out.Alerted || len(out.FileWrites) > 0 || out.DownloadsChanged {
 		n.notifyLocked()
 	}
 	for _, w := range out.Warnings {

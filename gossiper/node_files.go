@@ -104,6 +104,16 @@ func (n *Node) Download(name, dest string, meta Hash) error {
 	if n.files == nil {
 		return ErrNoFiles
 	}
+	n.starting.Lock()
+	defer n.starting.Unlock()
+	n.mu.Lock()
+	err := n.core.mayDownload(dest, meta)
+	n.mu.Unlock()
+	if err != nil {
+		// Checked before the files begin one, which would hand back the
+		// partial file of the download going on, and abort it after.
+		return err
+	}
 	if err := n.files.Begin(name, meta, dest); err != nil {
 		return err
 	}
