@@ -365,6 +365,7 @@ func (c *Core) learn(addr string) {
 func (c *Core) send(to string, p *messages.GossipPacket, now time.Time) bool {
 	if !c.affords(to, p, now) {
 		c.stats.Refused++
+		c.probeAddress(to, now)
 		return false
 	}
 	c.spend(to, p, now)

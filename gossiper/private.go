@@ -91,9 +91,6 @@ func (c *Core) forward(dest string, limit uint32, hop *uint32, p *messages.Gossi
 	*hop = limit - 1
 	if !c.send(next, p, now) {
 		c.drop("send-budget")
-		if p.DataRequest != nil || p.DataReply != nil {
-			c.probeAddress(next, now)
-		}
 		return false
 	}
 	return true

@@ -16,9 +16,11 @@ import (
 // destination. A request this node addresses to itself, sent to such an
 // address, comes back from it only if the address receives what this node
 // sends; its hash, a keyed hash of the address, is seen by none but the
-// two. So when a data packet does not fit an unproven address's budget,
-// the node sends it such a probe (one a second at most), keeps the last
-// reply it could not send, and sends it once the probe is back.
+// two. So when a packet does not fit an unproven address's budget, the
+// node sends it such a probe (one a second at most, within the same
+// budget); a data reply that did not fit waits for it, the last one only,
+// and goes once the probe is back. An implementation without files drops
+// the probe as a packet it does not know, and stays within the budget.
 const (
 	probeEvery = time.Second
 	// probeHopLimit lets the probe come back through the address, and
@@ -33,7 +35,7 @@ func (c *Core) probeHash(addr string) []byte {
 	return m.Sum(nil)
 }
 
-// probeAddress sends addr, which did not afford a data packet, a request that
+// probeAddress sends addr, which did not afford a packet, a request that
 // only comes back if addr receives what this node sends.
 func (c *Core) probeAddress(addr string, now time.Time) {
 	if c.cfg.UnprovenBytesPerSecond <= 0 || c.proven(addr) {
