@@ -1,6 +1,8 @@
 package gossiper
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -64,6 +66,9 @@ func newFuzzNode(t *testing.T, simple bool) *fuzzNode {
 	for _, e := range entries {
 		n.record(e)
 	}
+	// One shared file of one chunk, which seeds ask for.
+	chunk := fuzzseed.HeldChunkHash()
+	n.core.ShareFile(SharedFile{Name: "held", MetaHash: sha256.Sum256(chunk[:]), Metafile: chunk[:], Size: int64(len(fuzzseed.HeldChunk))})
 	return n
 }
 
@@ -96,13 +101,25 @@ func (n *fuzzNode) check(step string, out Output) {
 			n.t.Fatalf("%s: stdout line %q holds what a terminal would act on", step, l)
 		}
 	}
+	for _, s := range out.Serve {
+		wire := messages.EmbeddedSize(messages.DataReplySize(s.Reply, s.Size))
+		if s.To == fuzzseed.SelfAddr || wire > maxUDPPayload {
+			n.t.Fatalf("%s: serves %d bytes to %s", step, wire, s.To)
+		}
+		if !n.core.proven(s.To) {
+			n.sent[s.To] += wire
+			if limit := amplification*n.received[s.To] + addressAllowance; n.sent[s.To] > limit {
+				n.t.Fatalf("%s: served %d bytes to %s, which has not proven its address and sent %d", step, n.sent[s.To], s.To, n.received[s.To])
+			}
+		}
+	}
 	for _, s := range out.Sends {
 		if s.To == fuzzseed.SelfAddr {
 			n.t.Fatalf("%s: sends %s to its own address", step, fuzzseed.Describe(s.Packet))
 		}
 		p := s.Packet
 		set := 0
-		for _, b := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil} {
+		for _, b := range []bool{p.Simple != nil, p.Rumor != nil, p.Status != nil, p.Private != nil, p.DataRequest != nil, p.DataReply != nil} {
 			if b {
 				set++
 			}
@@ -122,6 +139,9 @@ func (n *fuzzNode) check(step string, out Output) {
 			if limit := amplification*n.received[s.To] + addressAllowance; n.sent[s.To] > limit {
 				n.t.Fatalf("%s: sent %d bytes to %s, which has not proven its address and sent %d", step, n.sent[s.To], s.To, n.received[s.To])
 			}
+		}
+		if q := p.DataRequest; q != nil && q.Origin == fuzzName && q.Destination == fuzzName && !bytes.Equal(q.HashValue, n.core.probeHash(s.To)) {
+			n.t.Fatalf("%s: sends %s a request to itself that is not the address's probe", step, s.To)
 		}
 		// A node only ever gossips rumors it holds, word for word.
 		if r := p.Rumor; r != nil {

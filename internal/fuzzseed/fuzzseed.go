@@ -5,6 +5,7 @@
 package fuzzseed
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -197,6 +198,11 @@ func PrivatePackets() map[string][]byte {
 	add("data-reply", &messages.GossipPacket{DataReply: &messages.DataReply{Origin: "A", Destination: "self", HopLimit: 10, HashValue: hash, Data: []byte("chunk")}})
 	add("data-reply-empty", &messages.GossipPacket{DataReply: &messages.DataReply{Origin: "A", Destination: "self", HopLimit: 10, HashValue: hash}})
 	add("data-request-huge-hop-limit", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "A", Destination: "B", HopLimit: 1<<32 - 1, HashValue: hash}})
+	held := HeldChunkHash()
+	add("data-request-held", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "A", Destination: "self", HopLimit: 10, HashValue: held[:]}})
+	add("data-request-held-from-stranger", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "stranger", Destination: "self", HopLimit: 10, HashValue: held[:]}})
+	add("data-request-own-probe", &messages.GossipPacket{DataRequest: &messages.DataRequest{Origin: "self", Destination: "self", HopLimit: 3, HashValue: hash}})
+	add("data-reply-held", &messages.GossipPacket{DataReply: &messages.DataReply{Origin: "A", Destination: "self", HopLimit: 10, HashValue: held[:], Data: []byte(HeldChunk)}})
 	return seeds
 }
 
@@ -290,3 +296,10 @@ func Describe(p *messages.GossipPacket) string {
 	}
 	return b.String()
 }
+
+// HeldChunk is the one chunk of the file a fuzzed node shares, so that
+// requests for it reach the code that serves.
+const HeldChunk = "chunk"
+
+// HeldChunkHash is HeldChunk's hash, which seeds ask for.
+func HeldChunkHash() [32]byte { return sha256.Sum256([]byte(HeldChunk)) }
