@@ -9,14 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/peerster/Peerster/internal/lossynet"
 )
 
 // The files command answers: how long does a download take, across how
@@ -93,7 +90,9 @@ func runFiles(args []string, out, errOut io.Writer) error {
 	for _, loss := range o.losses {
 		why := ""
 		if loss > 0 {
-			why = netnsUnavailable()
+			if why = lossynet.Unavailable(); why != "" {
+				why = "loss needs a network namespace with nftables, which needs root, ip (iproute2) and nft (nftables): " + why
+			}
 		}
 		for _, hops := range o.hops {
 			if why != "" {
@@ -216,24 +215,6 @@ func sizeString(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// netnsUnavailable says why the bench cannot make a network namespace with
-// nftables, or "".
-func netnsUnavailable() string {
-	var why []string
-	if os.Geteuid() != 0 {
-		why = append(why, "not root")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			why = append(why, tool+" not installed")
-		}
-	}
-	if len(why) == 0 {
-		return ""
-	}
-	return "loss needs a network namespace with nftables, which needs root, ip (iproute2) and nft (nftables): " + strings.Join(why, ", ")
-}
-
 // filesRun is one download.
 type filesRun struct {
 	took      time.Duration // from the client's start to RECONSTRUCTED
@@ -256,7 +237,7 @@ type filesConfigResult struct {
 
 // filesLine is a line of gossipers, node 0 sharing, the last downloading.
 type filesLine struct {
-	ns     string // network namespace, or "" for the machine's loopback
+	ns     *lossynet.Netns // or nil for the machine's loopback
 	http   *http.Client
 	nodes  []*filesNode
 	client string
@@ -276,12 +257,18 @@ func runFilesConfig(ctx context.Context, out io.Writer, bin, client, dir string,
 	res := filesConfigResult{hops: hops, loss: loss}
 	l := &filesLine{client: client, http: &http.Client{Timeout: 5 * time.Second}}
 	if loss > 0 {
-		ns, err := makeLossyNetns(hops+1, loss)
+		// A namespace of the bench's own, where nftables drops the share
+		// loss of the datagrams to the gossip ports of the line.
+		ns, err := lossynet.New("peerster-bench-files-", filesGossip0, filesGossip0+hops, loss)
 		if err != nil {
 			return res, err
 		}
-		defer deleteNetns(ns) // after the nodes have stopped (defers run last first)
-		l.ns, l.http = ns, netnsHTTPClient(ns)
+		defer func() { // after the nodes have stopped (defers run last first)
+			if err := ns.Delete(); err != nil {
+				fmt.Fprintf(os.Stderr, "bench files: %v\n", err)
+			}
+		}()
+		l.ns, l.http = ns, ns.HTTPClient()
 	}
 	defer l.stop()
 	if err := l.start(bin, dir, hops+1); err != nil {
@@ -332,104 +319,21 @@ func runFilesConfig(ctx context.Context, out io.Writer, bin, client, dir string,
 		fmt.Fprintf(out, "  %d hop(s), loss %.0f%%, run %d: RECONSTRUCTED %s after the client's start; %.0f datagrams, %.2f per item (%.2f beyond anti-entropy); bytes equal: %v\n",
 			hops, 100*loss, run, filesTime(r.took), r.datagrams, r.datagrams/items, r.beyondAE/items, r.equal)
 	}
-	if l.ns != "" {
-		listing, err := exec.Command("ip", "netns", "exec", l.ns, "nft", "list", "table", "inet", "peerster").CombinedOutput()
-		if err == nil {
-			res.total, res.dropped = parseNftCounters(string(listing))
+	if l.ns != nil {
+		if total, dropped, err := l.ns.Counters(); err == nil {
+			res.total, res.dropped = total, dropped
 		}
 	}
 	return res, nil
 }
 
-var nftCounterRE = regexp.MustCompile(`counter packets (\d+)`)
-
-// parseNftCounters reads the loss table's two counters: every datagram to
-// the gossip ports, and those dropped.
-func parseNftCounters(listing string) (total, dropped int64) {
-	m := nftCounterRE.FindAllStringSubmatch(listing, -1)
-	if len(m) == 2 {
-		total, _ = strconv.ParseInt(m[0][1], 10, 64)
-		dropped, _ = strconv.ParseInt(m[1][1], 10, 64)
-	}
-	return total, dropped
-}
-
-// makeLossyNetns makes a network namespace with loopback up where nftables
-// drops the share loss of the datagrams to the gossip ports of n nodes.
-func makeLossyNetns(n int, loss float64) (string, error) {
-	ns := fmt.Sprintf("peerster-bench-files-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("ip netns add %s: %v: %s", ns, err, out)
-	}
-	rules := fmt.Sprintf(`table inet peerster {
-	chain input {
-		type filter hook input priority filter; policy accept;
-		udp dport %d-%d counter
-		udp dport %d-%d numgen random mod 1000 < %d counter drop
-	}
-}
-`, filesGossip0, filesGossip0+n-1, filesGossip0, filesGossip0+n-1, int(loss*1000+0.5))
-	for _, argv := range [][]string{{"ip", "-n", ns, "link", "set", "lo", "up"}, {"ip", "netns", "exec", ns, "nft", "-f", "-"}} {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdin = strings.NewReader(rules)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			deleteNetns(ns)
-			return "", fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, out)
-		}
-	}
-	return ns, nil
-}
-
-func deleteNetns(ns string) {
-	if out, err := exec.Command("ip", "netns", "delete", ns).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "bench files: ip netns delete %s: %v: %s\n", ns, err, out)
-	}
-}
-
-// netnsHTTPClient makes its connections inside the network namespace ns,
-// where the nodes' pages listen on the namespace's own loopback.
-func netnsHTTPClient(ns string) *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			type result struct {
-				c   net.Conn
-				err error
-			}
-			done := make(chan result, 1)
-			// A socket belongs to the namespace of the thread that makes
-			// it. This goroutine moves its locked thread into ns and
-			// exits still locked, so that the runtime ends the thread
-			// instead of running other goroutines in the namespace.
-			go func() {
-				runtime.LockOSThread()
-				f, err := os.Open(filepath.Join("/run/netns", ns))
-				if err != nil {
-					done <- result{nil, err}
-					return
-				}
-				defer f.Close()
-				if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-					done <- result{nil, fmt.Errorf("setns %s: %w", ns, err)}
-					return
-				}
-				var d net.Dialer
-				c, err := d.DialContext(ctx, network, addr)
-				done <- result{c, err}
-			}()
-			r := <-done
-			return r.c, r.err
-		},
-	}}
-}
-
 // inNetns prefixes argv to run it in the line's namespace, if it has one;
 // ip netns exec execs the program in place, so the PID is the program's.
 func (l *filesLine) inNetns(argv ...string) []string {
-	if l.ns == "" {
+	if l.ns == nil {
 		return argv
 	}
-	return append([]string{"ip", "netns", "exec", l.ns}, argv...)
+	return append([]string{"ip", "netns", "exec", l.ns.Name}, argv...)
 }
 
 // start starts n gossipers in a line, each knowing its neighbours, each in
@@ -438,7 +342,7 @@ func (l *filesLine) inNetns(argv ...string) []string {
 func (l *filesLine) start(bin, dir string, n int) error {
 	var udp, tcp []int
 	var err error
-	if l.ns == "" {
+	if l.ns == nil {
 		if udp, err = freeUDPPorts(2 * n); err == nil {
 			tcp, err = freeTCPPorts(n)
 		}

@@ -571,3 +571,72 @@ func TestServeAnotherImplementation(t *testing.T) {
 		t.Error("our node printed download lines for serving a file")
 	}
 }
+
+// TestDownloadThroughOurNode: a stand-in downloads a file through our
+// node: stand-in -> Ours1 -> Ours2, the file shared on Ours2. Ours1 and
+// Ours2 know only each other (-peers); the stand-in is nobody's peer and
+// sends everything to Ours1, the only node it knows, which learns its name
+// from its route rumor and mongers the route on to Ours2. Ours1 passes the
+// stand-in's requests on to Ours2 and Ours2's replies back to the
+// stand-in; the first reply (the 8 KiB metafile) does not fit what the
+// stand-in's unproven address has earned, so Ours1 drops it and probes the
+// address, the stand-in passes the probe back as it passes on any request
+// for another node, and Ours1 forwards the rest. The stand-in gets the
+// whole file, every reply checked against its hash, within 20 s; Ours1's
+// /metrics show the refused reply and the address proven by a probe.
+func TestDownloadThroughOurNode(t *testing.T) {
+	s := newStandIn(t, "Other")
+	ours1 := proctest.Loopback(t, "Ours1", "-rtimer=1")
+	ours2 := proctest.Loopback(t, "Ours2", "-rtimer=1")
+	startLine(t, ours1, ours2)
+	s.peer(t, ours1)
+	testkit.Eventually(t, 5*time.Second, "Ours1 has a route to Ours2", func() bool { return ours1.Out.Routes()["Ours2"] == ours2.Addr })
+	s.announceUntilRouted(t, ours1)
+	testkit.Eventually(t, 10*time.Second, "Ours2 has a route to the stand-in through Ours1", func() bool {
+		return ours2.Out.Routes()["Other"] == ours1.Addr
+	})
+	data, meta := shareFile(t, ours2, "shared.bin", 2<<20)
+	var mh [32]byte
+	hex.Decode(mh[:], []byte(meta))
+	items := len(data)/chunkSize + 1 // the chunks and the metafile
+
+	start := time.Now()
+	got, sent, err := standInDownload(s, "Ours2", mh, false, 500*time.Millisecond, 20*time.Second)
+	if err != nil {
+		t.Fatalf("through Ours1: %v", err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("through Ours1: got %d bytes, not the %d shared, or other bytes", len(got), len(data))
+	}
+	t.Logf("stop-and-wait through Ours1: 2 MiB in %v, %d requests for %d items", time.Since(start).Round(time.Millisecond), sent, items)
+	if sent <= items {
+		t.Errorf("the stand-in sent %d requests for %d items: none was asked again, yet the first reply cannot fit an unproven address's budget", sent, items)
+	}
+
+	m := metricSamples(t, ours1)
+	t.Logf("Ours1: %v replies refused for the budget, %v probes sent, %v addresses proven by one, %v data packets forwarded",
+		m[`peerster_packets_dropped_total{reason="send-budget"}`], m[`peerster_address_probes_total{event="sent"}`],
+		m[`peerster_address_probes_total{event="proven"}`], m[`peerster_data_packets_total{event="forwarded"}`])
+	for _, c := range []struct {
+		sample  string
+		atLeast float64
+	}{
+		{`peerster_packets_dropped_total{reason="send-budget"}`, 1},
+		{`peerster_address_probes_total{event="sent"}`, 1},
+		{`peerster_address_probes_total{event="proven"}`, 1},
+		// Every request and every reply, once at least.
+		{`peerster_data_packets_total{event="forwarded"}`, float64(2 * items)},
+	} {
+		if v, ok := m[c.sample]; !ok || v < c.atLeast {
+			t.Errorf("Ours1: %s is %v (present %v), want at least %v", c.sample, v, ok, c.atLeast)
+		}
+	}
+	if v := metricSamples(t, ours2)[`peerster_data_packets_total{event="served"}`]; v < float64(items) {
+		t.Errorf("Ours2 served %v data replies, want at least %d", v, items)
+	}
+	for _, n := range []*proctest.Node{ours1, ours2} {
+		if out := n.Out.Head(); strings.Contains(out, "DOWNLOADING") || strings.Contains(out, "RECONSTRUCTED") {
+			t.Errorf("%s, which downloads nothing, printed a download line", n.Name)
+		}
+	}
+}

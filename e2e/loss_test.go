@@ -3,13 +3,12 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/lossynet"
 	"github.com/peerster/Peerster/internal/proctest"
 )
 
@@ -29,36 +28,51 @@ const (
 // except in CI, where the test must run.
 func needNetns(t *testing.T) {
 	t.Helper()
-	var why []string
-	if os.Geteuid() != 0 {
-		why = append(why, "not root")
-	}
-	for _, tool := range []string{"ip", "nft"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			why = append(why, tool+" not installed")
-		}
-	}
-	if len(why) == 0 {
+	why := lossynet.Unavailable()
+	if why == "" {
 		return
 	}
-	msg := "a network namespace with nftables needs root, ip (iproute2) and nft (nftables): " + strings.Join(why, ", ")
+	msg := "a network namespace with nftables needs root, ip (iproute2) and nft (nftables): " + why
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
 }
 
-func mustRun(t *testing.T, stdin string, argv ...string) string {
+// lossyNetns makes a network namespace of the test's own, named prefix and
+// the test process's PID, with loopback up, where nftables drops percent%
+// of the UDP datagrams to ports lo..hi (the gossip ports: the clients' and
+// the pages' traffic is left alone), counting them all and those dropped
+// (see lossCounters). The namespace is deleted when the test ends. It skips
+// the test where it cannot be made (needNetns).
+func lossyNetns(t *testing.T, prefix string, lo, hi, percent int) *lossynet.Netns {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
+	needNetns(t)
+	ns, err := lossynet.New(prefix, lo, hi, float64(percent)/100)
 	if err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(argv, " "), err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	t.Cleanup(func() {
+		if err := ns.Delete(); err != nil {
+			t.Errorf("deleting namespace %s: %v", ns.Name, err)
+		}
+	})
+	return ns
+}
+
+// lossCounters reads the loss table's counters of ns: the gossip datagrams
+// since it was made, and those dropped. The test fails if fewer than 20%
+// were dropped: the loss rule is not in place.
+func lossCounters(t *testing.T, ns *lossynet.Netns) (total, dropped int64) {
+	t.Helper()
+	total, dropped, err := ns.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total == 0 || float64(dropped) < 0.2*float64(total) {
+		t.Errorf("the loss rule dropped %d of %d datagrams; is it in place?", dropped, total)
+	}
+	return total, dropped
 }
 
 // TestDeliveryUnderLoss runs 10 gossipers in a ring inside a network
@@ -66,30 +80,11 @@ func mustRun(t *testing.T, stdin string, argv ...string) string {
 // gossip ports, and sends 100 messages from 5 of them: every node must print
 // every message.
 func TestDeliveryUnderLoss(t *testing.T) {
-	needNetns(t)
-	ns := fmt.Sprintf("%s%d", lossNamespace, os.Getpid())
-	mustRun(t, "", "ip", "netns", "add", ns)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "delete", ns).CombinedOutput(); err != nil {
-			t.Errorf("deleting namespace %s: %v: %s", ns, err, out)
-		}
-	})
-	mustRun(t, "", "ip", "-n", ns, "link", "set", "lo", "up")
-	// The first rule counts every gossip datagram, the second drops 30% of
-	// them; their counters give the loss the nodes really saw.
-	rules := fmt.Sprintf(`table inet peerster {
-	chain input {
-		type filter hook input priority filter; policy accept;
-		udp dport %d-%d counter
-		udp dport %d-%d numgen random mod 100 < %d counter drop
-	}
-}
-`, lossGossip0, lossGossip0+lossNodes-1, lossGossip0, lossGossip0+lossNodes-1, lossPercent)
-	mustRun(t, rules, "ip", "netns", "exec", ns, "nft", "-f", "-")
+	ns := lossyNetns(t, lossNamespace, lossGossip0, lossGossip0+lossNodes-1, lossPercent)
 
 	nodes := make([]*proctest.Node, lossNodes)
 	for i := range nodes {
-		n := &proctest.Node{Name: fmt.Sprintf("N%d", i), Netns: ns,
+		n := &proctest.Node{Name: fmt.Sprintf("N%d", i), Netns: ns.Name,
 			Addr: fmt.Sprintf("127.0.0.1:%d", lossGossip0+i), UIPort: lossUI0 + i, GUIPort: lossGUI0 + i,
 			Peers: []string{fmt.Sprintf("127.0.0.1:%d", lossGossip0+(i+1)%lossNodes)}}
 		nodes[i] = n
@@ -134,12 +129,9 @@ func TestDeliveryUnderLoss(t *testing.T) {
 	}
 	took := time.Since(start)
 
-	total, dropped := nftCounters(t, mustRun(t, "", "ip", "netns", "exec", ns, "nft", "list", "table", "inet", "peerster"))
+	total, dropped := lossCounters(t, ns)
 	t.Logf("all %d messages at all %d nodes %v after the first was posted (posting took %v); nftables dropped %d of %d gossip datagrams (%.1f%%)",
 		len(texts), lossNodes, took.Round(10*time.Millisecond), posted.Round(10*time.Millisecond), dropped, total, 100*float64(dropped)/float64(max(total, 1)))
-	if total == 0 || float64(dropped) < 0.2*float64(total) {
-		t.Errorf("the loss rule dropped %d of %d datagrams; is it in place?", dropped, total)
-	}
 	for _, n := range nodes {
 		for k, times := range n.Out.Rumors() {
 			if times > 1 {
@@ -147,19 +139,4 @@ func TestDeliveryUnderLoss(t *testing.T) {
 			}
 		}
 	}
-}
-
-var counterRE = regexp.MustCompile(`counter packets (\d+)`)
-
-// nftCounters reads the two counters of the loss table: datagrams to the
-// gossip ports, and those dropped.
-func nftCounters(t *testing.T, listing string) (total, dropped int64) {
-	t.Helper()
-	m := counterRE.FindAllStringSubmatch(listing, -1)
-	if len(m) != 2 {
-		t.Fatalf("expected two counters in:\n%s", listing)
-	}
-	fmt.Sscan(m[0][1], &total)
-	fmt.Sscan(m[1][1], &dropped)
-	return total, dropped
 }
