@@ -25,12 +25,14 @@ const maxSharedFiles = 4096
 type Hash [sha256.Size]byte
 
 // SharedFile is a file this node shares: its name, its metahash, its
-// metafile (the chunk hashes) and its size in bytes.
+// metafile (the chunk hashes), its size in bytes, and whether this node
+// downloaded it (else its user shared it).
 type SharedFile struct {
-	Name     string
-	MetaHash Hash
-	Metafile []byte
-	Size     int64
+	Name       string
+	MetaHash   Hash
+	Metafile   []byte
+	Size       int64
+	Downloaded bool
 }
 
 // Serve is a data reply to send once the runtime has read its Data from the
@@ -54,6 +56,9 @@ func (c *Core) ShareFile(f SharedFile) {
 		return
 	}
 	c.sharedFiles[f.MetaHash] = f
+	if d := c.downloads[f.MetaHash]; d != nil && d.state == downloadCompleting {
+		d.state = DownloadDone
+	}
 	c.shared[f.MetaHash] = len(f.Metafile)
 	left := f.Size
 	for i := 0; i+sha256.Size <= len(f.Metafile); i += sha256.Size {

@@ -48,11 +48,23 @@ const (
 	DownloadChunks   = "chunks"   // getting the chunks
 	DownloadDone     = "done"
 	DownloadFailed   = "failed"
+	// downloadCompleting: every chunk came, and the runtime puts the file
+	// together; the API shows it as getting the chunks until the file is
+	// whole on disk and shared (ShareFile), so that "done" means it is.
+	downloadCompleting = "completing"
 )
+
+// running says whether d is going on: not done, not failed.
+func (d *download) running() bool {
+	return d.state == DownloadMetafile || d.state == DownloadChunks || d.state == downloadCompleting
+}
 
 // ErrDownloading is what StartDownload returns for a file already being
 // downloaded.
 var ErrDownloading = errors.New("already downloading")
+
+// ErrTooManyDownloads is what StartDownload returns while maxDownloads go on.
+var ErrTooManyDownloads = errors.New("too many downloads")
 
 // DownloadInfo is what a download has done, for its user.
 type DownloadInfo struct {
@@ -155,17 +167,17 @@ func (c *Core) mayDownload(dest string, meta Hash) error {
 	if dest == c.name {
 		return fmt.Errorf("%q is this node's own name: its files are here already", dest)
 	}
-	if d := c.downloads[meta]; d != nil && d.state != DownloadFailed {
+	if d := c.downloads[meta]; d != nil && d.running() {
 		return fmt.Errorf("%w %s as %q", ErrDownloading, hex.EncodeToString(meta[:]), d.name)
 	}
 	active := 0
 	for _, d := range c.downloads {
-		if d.state == DownloadMetafile || d.state == DownloadChunks {
+		if d.running() {
 			active++
 		}
 	}
 	if active >= maxDownloads {
-		return fmt.Errorf("%d downloads are going on already: wait for one to end", active)
+		return fmt.Errorf("%w: %d downloads are going on already: wait for one to end", ErrTooManyDownloads, active)
 	}
 	if _, ok := c.routes[dest]; !ok {
 		return fmt.Errorf("%w to %q: this node has not heard from it yet", ErrNoRoute, dest)
@@ -334,7 +346,7 @@ func (c *Core) failDownload(d *download, why string, now time.Time) {
 // DownloadFailed marks a download failed for a reason the runtime found,
 // such as a disk that could not take its bytes.
 func (c *Core) DownloadFailed(meta Hash, err error, now time.Time) Output {
-	if d := c.downloads[meta]; d != nil && d.state != DownloadFailed {
+	if d := c.downloads[meta]; d != nil && d.running() {
 		c.failDownload(d, err.Error(), now)
 		delete(c.shared, meta)
 		delete(c.sharedFiles, meta)
@@ -427,7 +439,7 @@ func (c *Core) takeChunk(d *download, i int, data []byte, now time.Time) {
 	if d.held == len(d.hashes) {
 		// The runtime puts the file together, prints the line, and then
 		// shares it (ShareFile).
-		d.state = DownloadDone
+		d.state = downloadCompleting
 		clear(d.asks)
 		w.Done, w.Name, w.Line = true, d.name, "RECONSTRUCTED file "+d.name
 	}
@@ -476,7 +488,11 @@ func (c *Core) overtaken(d *download, order int, now time.Time) {
 func (c *Core) Downloads() []DownloadInfo {
 	infos := make([]DownloadInfo, 0, len(c.downloads))
 	for _, d := range c.downloads {
-		infos = append(infos, DownloadInfo{Name: d.name, Dest: d.dest, MetaHash: d.meta, State: d.state,
+		state := d.state
+		if state == downloadCompleting {
+			state = DownloadChunks
+		}
+		infos = append(infos, DownloadInfo{Name: d.name, Dest: d.dest, MetaHash: d.meta, State: state,
 			Chunks: len(d.hashes), Have: d.held, Bytes: d.bytes, Started: d.started, Updated: d.updated,
 			Error: d.err, Warning: d.warning})
 	}
