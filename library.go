@@ -15,7 +15,7 @@ type library struct{ lib *files.Library }
 var _ gossiper.Files = library{}
 
 func sharedFile(f files.File) gossiper.SharedFile {
-	return gossiper.SharedFile{Name: f.Name, MetaHash: gossiper.Hash(f.MetaHash), Metafile: f.Metafile, Size: f.Size}
+	return gossiper.SharedFile{Name: f.Name, MetaHash: gossiper.Hash(f.MetaHash), Metafile: f.Metafile, Size: f.Size, Downloaded: f.Downloaded}
 }
 
 func (l library) Share(name string) (gossiper.SharedFile, error) {

@@ -2,7 +2,6 @@ package files
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -19,7 +18,7 @@ func inside(dir, name string) (string, error) {
 	}
 	p := filepath.Join(dir, name)
 	if filepath.Dir(p) != filepath.Clean(dir) {
-		return "", fmt.Errorf("invalid file name %q: it leads out of the folder %s", name, dir)
+		return "", errorf(ErrInvalid, "invalid file name %q: it leads out of the folder %s", name, dir)
 	}
 	return p, nil
 }
@@ -32,23 +31,23 @@ func hashFile(path, name string) (metafile []byte, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, fmt.Errorf("there is no file named %q in %s", name, filepath.Dir(path))
+			return nil, 0, errorf(ErrInvalid, "there is no file named %q in %s", name, filepath.Dir(path))
 		}
-		return nil, 0, fmt.Errorf("cannot open %s: %w", name, err)
+		return nil, 0, errorf(ErrDisk, "cannot open %s: %w", name, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, 0, fmt.Errorf("cannot read %s: %w", name, err)
+		return nil, 0, errorf(ErrDisk, "cannot read %s: %w", name, err)
 	}
 	switch {
 	case fi.IsDir():
-		return nil, 0, fmt.Errorf("%s is a folder, not a file", name)
+		return nil, 0, errorf(ErrInvalid, "%s is a folder, not a file", name)
 	case !fi.Mode().IsRegular():
 		// A pipe or a device could block the node or never end.
-		return nil, 0, fmt.Errorf("%s is not a regular file (it is a %s)", name, fileKind(fi.Mode()))
+		return nil, 0, errorf(ErrInvalid, "%s is not a regular file (it is a %s)", name, fileKind(fi.Mode()))
 	case fi.Size() == 0:
-		return nil, 0, fmt.Errorf("%s is empty, and an empty file has no chunk to share", name)
+		return nil, 0, errorf(ErrInvalid, "%s is empty, and an empty file has no chunk to share", name)
 	case fi.Size() > MaxFileSize:
 		return nil, 0, tooBig(name, fi.Size())
 	}
@@ -57,7 +56,7 @@ func hashFile(path, name string) (metafile []byte, size int64, err error) {
 		n, err := io.ReadFull(f, buf)
 		if n > 0 {
 			if len(metafile) == MaxChunks*HashSize {
-				return nil, 0, fmt.Errorf("%s grew past the 2 MiB a shared file may be while it was read", name)
+				return nil, 0, errorf(ErrInvalid, "%s grew past the 2 MiB a shared file may be while it was read", name)
 			}
 			h := HashOf(buf[:n])
 			metafile = append(metafile, h[:]...)
@@ -67,11 +66,11 @@ func hashFile(path, name string) (metafile []byte, size int64, err error) {
 			break
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("cannot read %s: %w", name, err)
+			return nil, 0, errorf(ErrDisk, "cannot read %s: %w", name, err)
 		}
 	}
 	if size == 0 {
-		return nil, 0, fmt.Errorf("%s is empty, and an empty file has no chunk to share", name)
+		return nil, 0, errorf(ErrInvalid, "%s is empty, and an empty file has no chunk to share", name)
 	}
 	return metafile, size, nil
 }

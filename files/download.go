@@ -110,7 +110,7 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 	}
 	if p := l.partialByMeta(meta); p != nil {
 		if p.name != name {
-			return Partial{}, fmt.Errorf("cannot download %s as %q: it is already being downloaded as %q", meta, name, p.name)
+			return Partial{}, errorf(ErrDownloading, "cannot download %s as %q: it is already being downloaded as %q", meta, name, p.name)
 		}
 		if dest != "" && dest != p.dest {
 			old := p.dest
@@ -123,7 +123,7 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 		return p.snapshot(), nil
 	}
 	if p := l.partialByName(name); p != nil {
-		return Partial{}, fmt.Errorf("cannot download %s as %q: another download (of %s) is saving to that name", meta, name, p.meta)
+		return Partial{}, errorf(ErrNameTaken, "cannot download %s as %q: another download (of %s) is saving to that name", meta, name, p.meta)
 	}
 	if e := l.entryByMeta(meta); e != nil {
 		where := "shares it"
@@ -137,7 +137,7 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 	}
 	if fi, err := os.Lstat(final); err == nil {
 		if !fi.Mode().IsRegular() || !holds(final, meta) {
-			return Partial{}, fmt.Errorf("cannot download %s as %q: a different file of that name is already in the downloads folder %s", meta, name, l.downloads)
+			return Partial{}, errorf(ErrNameTaken, "cannot download %s as %q: a different file of that name is already in the downloads folder %s", meta, name, l.downloads)
 		}
 	}
 	f, base, unlock, err := l.createPartialFile(meta)
@@ -155,7 +155,7 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 		if err != nil {
 			os.Remove(p.path)
 			p.release()
-			return Partial{}, fmt.Errorf("cannot download %s as %q: %w", meta, name, err)
+			return Partial{}, errorf(ErrDisk, "cannot download %s as %q: %w", meta, name, err)
 		}
 	}
 	l.partials = append(l.partials, p)
@@ -184,7 +184,7 @@ func (l *Library) createPartialFile(meta Hash) (*os.File, string, func() error, 
 			continue
 		}
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("cannot create a partial file in %s: %w", l.partialDir, err)
+			return nil, "", nil, errorf(ErrDisk, "cannot create a partial file in %s: %w", l.partialDir, err)
 		}
 		unlock, ok, err := tryLock(f)
 		if err == nil && ok {
@@ -197,7 +197,7 @@ func (l *Library) createPartialFile(meta Hash) (*os.File, string, func() error, 
 		if err != nil {
 			f.Close()
 			os.Remove(path)
-			return nil, "", nil, fmt.Errorf("cannot prepare the partial file %s: %w", path, err)
+			return nil, "", nil, errorf(ErrDisk, "cannot prepare the partial file %s: %w", path, err)
 		}
 		if !ok {
 			f.Close()
@@ -209,7 +209,7 @@ func (l *Library) createPartialFile(meta Hash) (*os.File, string, func() error, 
 		unlock()
 		f.Close()
 	}
-	return nil, "", nil, fmt.Errorf("cannot create a partial file in %s: every name tried was taken", l.partialDir)
+	return nil, "", nil, errorf(ErrDisk, "cannot create a partial file in %s: every name tried was taken", l.partialDir)
 }
 
 func sameFile(f *os.File, path string) bool {
@@ -226,7 +226,7 @@ func sameFile(f *os.File, path string) bool {
 // it again is harmless.
 func (l *Library) SetMetafile(meta Hash, metafile []byte) error {
 	if got := HashOf(metafile); got != meta {
-		return fmt.Errorf("the metafile received for %s does not match it (its hash is %s)", meta, got)
+		return errorf(ErrInvalid, "the metafile received for %s does not match it (its hash is %s)", meta, got)
 	}
 	if _, err := ChunkHashes(metafile); err != nil {
 		return fmt.Errorf("the metafile of %s is malformed: %w", meta, err)
@@ -324,7 +324,7 @@ func (l *Library) WriteChunk(meta Hash, index int, data []byte) error {
 		return fmt.Errorf("%w: %s (it ended while chunk %d was being written)", ErrNoDownload, meta, index+1)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot write chunk %d of %q: %w", index+1, p.name, err)
+		return errorf(ErrDisk, "cannot write chunk %d of %q: %w", index+1, p.name, err)
 	}
 	p.have[index] = true
 	if index == p.chunks()-1 {
@@ -341,16 +341,16 @@ func (p *partial) checkChunk(index int, data []byte) error {
 	n := p.chunks()
 	switch {
 	case index < 0 || index >= n:
-		return fmt.Errorf("cannot write chunk %d of %q: it has chunks 1 to %d", index+1, p.name, n)
+		return errorf(ErrInvalid, "cannot write chunk %d of %q: it has chunks 1 to %d", index+1, p.name, n)
 	case len(data) == 0:
-		return fmt.Errorf("chunk %d of %q is empty", index+1, p.name)
+		return errorf(ErrInvalid, "chunk %d of %q is empty", index+1, p.name)
 	case len(data) > ChunkSize:
-		return fmt.Errorf("chunk %d of %q is %d bytes, more than the %d a chunk may be", index+1, p.name, len(data), ChunkSize)
+		return errorf(ErrInvalid, "chunk %d of %q is %d bytes, more than the %d a chunk may be", index+1, p.name, len(data), ChunkSize)
 	case index < n-1 && len(data) != ChunkSize:
 		// A short chunk in the middle would leave a hole in the file.
-		return fmt.Errorf("chunk %d of %q is %d bytes, but every chunk but the last is %d", index+1, p.name, len(data), ChunkSize)
+		return errorf(ErrInvalid, "chunk %d of %q is %d bytes, but every chunk but the last is %d", index+1, p.name, len(data), ChunkSize)
 	case HashOf(data) != chunkHash(p.metafile, index):
-		return fmt.Errorf("chunk %d of %q does not match its hash in the metafile", index+1, p.name)
+		return errorf(ErrInvalid, "chunk %d of %q does not match its hash in the metafile", index+1, p.name)
 	}
 	return nil
 }
@@ -432,7 +432,7 @@ func (l *Library) finish(p *partial) (*entry, error) {
 	// The file cannot extend past its last chunk, but a partial file is
 	// not worth trusting on that.
 	if err := p.f.Truncate(size); err != nil {
-		return nil, fmt.Errorf("cannot complete %q: %w", p.name, err)
+		return nil, errorf(ErrDisk, "cannot complete %q: %w", p.name, err)
 	}
 	for i := range n {
 		data, err := readChunkFrom(p.f, int64(i)*ChunkSize, p.chunkLen(i))
@@ -440,11 +440,11 @@ func (l *Library) finish(p *partial) (*entry, error) {
 			l.mu.Lock()
 			p.have[i] = false
 			l.mu.Unlock()
-			return nil, fmt.Errorf("cannot complete %q: chunk %d is damaged on disk and must be fetched again", p.name, i+1)
+			return nil, errorf(ErrDisk, "cannot complete %q: chunk %d is damaged on disk and must be fetched again", p.name, i+1)
 		}
 	}
 	if err := p.f.Sync(); err != nil {
-		return nil, fmt.Errorf("cannot complete %q: %w", p.name, err)
+		return nil, errorf(ErrDisk, "cannot complete %q: %w", p.name, err)
 	}
 	final, err := inside(l.downloads, p.name)
 	if err != nil {
@@ -453,7 +453,7 @@ func (l *Library) finish(p *partial) (*entry, error) {
 	err = linkNoClobber(p.path, final)
 	if errors.Is(err, errNameTaken) {
 		if !holds(final, p.meta) {
-			return nil, fmt.Errorf("cannot complete %q: a different file of that name appeared in the downloads folder %s meanwhile; abort this download and start it again under another name", p.name, l.downloads)
+			return nil, errorf(ErrNameTaken, "cannot complete %q: a different file of that name appeared in the downloads folder %s meanwhile; abort this download and start it again under another name", p.name, l.downloads)
 		}
 		err = nil // another node in this folder saved the same file
 	}
@@ -461,7 +461,7 @@ func (l *Library) finish(p *partial) (*entry, error) {
 		err = syncDir(l.downloads)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot complete %q: cannot save it in the downloads folder: %w", p.name, err)
+		return nil, errorf(ErrDisk, "cannot complete %q: cannot save it in the downloads folder: %w", p.name, err)
 	}
 	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		l.log.Warn("files: cannot remove a partial file", "file", p.path, "error", err)

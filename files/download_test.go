@@ -644,3 +644,35 @@ func TestDamagedRecord(t *testing.T) {
 		t.Fatalf("Begin after a damaged record: %v", err)
 	}
 }
+
+// TestDownloadedAfterRestart checks that a file downloaded is still listed
+// as downloaded, and one shared as not, once the library is opened again.
+func TestDownloadedAfterRestart(t *testing.T) {
+	opts, _ := testOptions(t, true)
+	l := mustOpen(t, opts)
+	if _, err := l.Put("mine.txt", []byte("shared by the user")); err != nil {
+		t.Fatal(err)
+	}
+	s := newSource(t, 2*ChunkSize+5, 9)
+	if _, err := l.Begin("copy.bin", s.meta, "Alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetMetafile(s.meta, s.metafile); err != nil {
+		t.Fatal(err)
+	}
+	fetch(t, l, s, []int{0, 1, 2})
+	if _, err := l.Complete(s.meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = mustOpen(t, opts)
+	got := map[string]bool{}
+	for _, f := range l.Files() {
+		got[f.Name] = f.Downloaded
+	}
+	if len(got) != 2 || got["mine.txt"] || !got["copy.bin"] {
+		t.Fatalf("Files() after a restart, name: downloaded = %v; want mine.txt: false, copy.bin: true", got)
+	}
+}

@@ -39,8 +39,6 @@ package files
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -68,15 +66,15 @@ func HashOf(b []byte) Hash { return sha256.Sum256(b) }
 func ParseHash(s string) (Hash, error) {
 	var h Hash
 	if len(s) != 2*HashSize {
-		return Hash{}, fmt.Errorf("%q is not a hash: a hash is %d hex digits, and this is %d characters long", clip(s), 2*HashSize, len(s))
+		return Hash{}, errorf(ErrInvalid, "%q is not a hash: a hash is %d hex digits, and this is %d characters long", clip(s), 2*HashSize, len(s))
 	}
 	for i := 0; i < len(s); i++ {
 		if !isHexDigit(s[i]) {
-			return Hash{}, fmt.Errorf("%q is not a hash: character %d is not a hex digit (0-9, a-f)", clip(s), i+1)
+			return Hash{}, errorf(ErrInvalid, "%q is not a hash: character %d is not a hex digit (0-9, a-f)", clip(s), i+1)
 		}
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return Hash{}, fmt.Errorf("%q is not a hash: %w", clip(s), err)
+		return Hash{}, errorf(ErrInvalid, "%q is not a hash: %w", clip(s), err)
 	}
 	return h, nil
 }
@@ -126,19 +124,19 @@ func (h *Hash) UnmarshalText(b []byte) error {
 func ValidateName(name string) error {
 	switch {
 	case name == "":
-		return errors.New("invalid file name: it is empty")
+		return errorf(ErrInvalid, "invalid file name: it is empty")
 	case len(name) > MaxNameBytes:
-		return fmt.Errorf("invalid file name %q: it is %d bytes long, more than %d", clip(name), len(name), MaxNameBytes)
+		return errorf(ErrInvalid, "invalid file name %q: it is %d bytes long, more than %d", clip(name), len(name), MaxNameBytes)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("invalid file name %q: it is not valid UTF-8", clip(name))
+		return errorf(ErrInvalid, "invalid file name %q: it is not valid UTF-8", clip(name))
 	case strings.ContainsRune(name, '/'):
-		return fmt.Errorf("invalid file name %q: it contains a slash, and a name may not lead into another folder", clip(name))
+		return errorf(ErrInvalid, "invalid file name %q: it contains a slash, and a name may not lead into another folder", clip(name))
 	case strings.ContainsRune(name, '\\'):
-		return fmt.Errorf("invalid file name %q: it contains a backslash, and a name may not lead into another folder", clip(name))
+		return errorf(ErrInvalid, "invalid file name %q: it contains a backslash, and a name may not lead into another folder", clip(name))
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fmt.Errorf("invalid file name %q: it contains a control character", clip(name))
+		return errorf(ErrInvalid, "invalid file name %q: it contains a control character", clip(name))
 	case name[0] == '.':
-		return fmt.Errorf("invalid file name %q: it starts with a dot (hidden files and folders are not shared)", clip(name))
+		return errorf(ErrInvalid, "invalid file name %q: it starts with a dot (hidden files and folders are not shared)", clip(name))
 	}
 	return nil
 }
@@ -146,7 +144,7 @@ func ValidateName(name string) error {
 // errEmpty is Split's complaint about an empty file: it has no chunk, so no
 // metafile either, and implementations disagree on what its metahash would
 // be, so none is shared.
-var errEmpty = errors.New("the file is empty, and an empty file has no chunk to share")
+var errEmpty = errorf(ErrInvalid, "the file is empty, and an empty file has no chunk to share")
 
 // Split cuts data into chunks and returns the metafile listing their hashes,
 // and the chunks, which are parts of data, not copies. It refuses an empty
@@ -174,7 +172,7 @@ func Split(data []byte) (metafile []byte, chunks [][]byte, err error) {
 }
 
 func tooBig(what string, size int64) error {
-	return fmt.Errorf("%s is %d bytes, more than the 2 MiB a shared file may be", what, size)
+	return errorf(ErrInvalid, "%s is %d bytes, more than the 2 MiB a shared file may be", what, size)
 }
 
 // ChunkHashes returns the chunk hashes a metafile lists, in order. A
@@ -183,11 +181,11 @@ func tooBig(what string, size int64) error {
 func ChunkHashes(metafile []byte) ([]Hash, error) {
 	switch {
 	case len(metafile) == 0:
-		return nil, errors.New("the metafile is empty: it lists no chunk")
+		return nil, errorf(ErrInvalid, "the metafile is empty: it lists no chunk")
 	case len(metafile)%HashSize != 0:
-		return nil, fmt.Errorf("the metafile is %d bytes long, not a whole number of %d-byte hashes", len(metafile), HashSize)
+		return nil, errorf(ErrInvalid, "the metafile is %d bytes long, not a whole number of %d-byte hashes", len(metafile), HashSize)
 	case len(metafile)/HashSize > MaxChunks:
-		return nil, fmt.Errorf("the metafile lists %d chunks, more than the %d a file may have", len(metafile)/HashSize, MaxChunks)
+		return nil, errorf(ErrInvalid, "the metafile lists %d chunks, more than the %d a file may have", len(metafile)/HashSize, MaxChunks)
 	}
 	hashes := make([]Hash, len(metafile)/HashSize)
 	for i := range hashes {

@@ -32,20 +32,6 @@ const DefaultMaxFiles = 1024
 // name from reaching it.
 const partialDirName = ".partial"
 
-// Errors a caller may want to tell apart; each reaches the caller wrapped in
-// a message that says which file.
-var (
-	// ErrClosed is returned by a Library's methods after Close.
-	ErrClosed = errors.New("the file library is closed")
-	// ErrAlreadyHave is returned by Begin for a file the node already
-	// shares or has downloaded.
-	ErrAlreadyHave = errors.New("this node already has that file")
-	// ErrNoDownload is returned by the download methods for a metahash
-	// no download is in progress for, such as one that completed or was
-	// aborted while a reply was on its way.
-	ErrNoDownload = errors.New("no download of that file is in progress")
-)
-
 // File is a file the node shares: one it indexed from the shared folder, or
 // one it downloaded.
 type File struct {
@@ -124,7 +110,7 @@ type ref struct {
 // their partial files hold.
 func Open(opts Options) (*Library, error) {
 	if opts.MaxFiles < 0 {
-		return nil, fmt.Errorf("open file library: MaxFiles is %d, and must be 0 (for the default) or more", opts.MaxFiles)
+		return nil, errorf(ErrInvalid, "open file library: MaxFiles is %d, and must be 0 (for the default) or more", opts.MaxFiles)
 	}
 	l := &Library{
 		shared:    orDefault(opts.SharedDir, DefaultSharedDir),
@@ -150,7 +136,7 @@ func Open(opts Options) (*Library, error) {
 		{l.partialDir, "folder for partial downloads", 0o700},
 	} {
 		if err := os.MkdirAll(d.path, d.perm); err != nil {
-			return nil, fmt.Errorf("open file library: cannot create the %s %s: %w", d.what, d.path, err)
+			return nil, errorf(ErrDisk, "open file library: cannot create the %s %s: %w", d.what, d.path, err)
 		}
 	}
 	l.sweepUploads()
@@ -190,7 +176,7 @@ func (l *Library) Close() error {
 		errs = append(errs, l.stateUnlock(), l.stateLock.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("close file library: %w", err)
+		return errorf(ErrDisk, "close file library: %w", err)
 	}
 	return nil
 }
@@ -252,7 +238,7 @@ func (l *Library) index(e *entry) (File, error) {
 }
 
 func (l *Library) fullError(what string) error {
-	return fmt.Errorf("cannot %s: this node already keeps %d files, shared, downloaded or downloading, the most it may", what, l.maxFiles)
+	return errorf(ErrTooManyFiles, "cannot %s: this node already keeps %d files, shared, downloaded or downloading, the most it may", what, l.maxFiles)
 }
 
 // Put writes data to the file name of the shared folder and shares it: the
@@ -265,7 +251,7 @@ func (l *Library) Put(name string, data []byte) (File, error) {
 		return File{}, err
 	}
 	if len(data) == 0 {
-		return File{}, fmt.Errorf("%s is empty, and an empty file has no chunk to share", name)
+		return File{}, errorf(ErrInvalid, "%s is empty, and an empty file has no chunk to share", name)
 	}
 	if len(data) > MaxFileSize {
 		return File{}, tooBig(name, int64(len(data)))
@@ -307,21 +293,21 @@ func (l *Library) sameOrAbsent(path, name string, data []byte) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("cannot check the shared folder for %s: %w", name, err)
+		return errorf(ErrDisk, "cannot check the shared folder for %s: %w", name, err)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("cannot save %s: the shared folder has a folder of that name", name)
+		return errorf(ErrNameTaken, "cannot save %s: the shared folder has a folder of that name", name)
 	}
 	if fi.Mode().IsRegular() && fi.Size() == int64(len(data)) {
 		have, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("cannot compare %s with the file of that name in the shared folder: %w", name, err)
+			return errorf(ErrDisk, "cannot compare %s with the file of that name in the shared folder: %w", name, err)
 		}
 		if bytes.Equal(have, data) {
 			return nil
 		}
 	}
-	return fmt.Errorf("cannot save %s: a different file of that name is already in the shared folder; choose another name", name)
+	return errorf(ErrNameTaken, "cannot save %s: a different file of that name is already in the shared folder; choose another name", name)
 }
 
 // uploadPrefix starts the name of the temporary file an upload is written
@@ -353,7 +339,7 @@ func (l *Library) sweepUploads() {
 func (l *Library) writeShared(path, name string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(l.shared, uploadPrefix+"*")
 	if err != nil {
-		return fmt.Errorf("cannot save %s in the shared folder: %w", name, err)
+		return errorf(ErrDisk, "cannot save %s in the shared folder: %w", name, err)
 	}
 	defer func() {
 		tmp.Close()
@@ -377,7 +363,7 @@ func (l *Library) writeShared(path, name string, data []byte) (err error) {
 		err = syncDir(l.shared)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot save %s in the shared folder: %w", name, err)
+		return errorf(ErrDisk, "cannot save %s in the shared folder: %w", name, err)
 	}
 	return nil
 }

@@ -59,19 +59,19 @@ type partialRecord struct {
 func (l *Library) openState() error {
 	for _, d := range []string{l.stateDir, filepath.Join(l.stateDir, partialsDirName)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("cannot create the state folder %s: %w", d, err)
+			return errorf(ErrDisk, "cannot create the state folder %s: %w", d, err)
 		}
 	}
 	lockPath := filepath.Join(l.stateDir, lockFileName)
 	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("cannot open %s: %w", lockPath, err)
+		return errorf(ErrDisk, "cannot open %s: %w", lockPath, err)
 	}
 	unlock, ok, err := tryLock(f)
 	if err != nil || !ok {
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("cannot lock the state folder %s: %w", l.stateDir, err)
+			return errorf(ErrDisk, "cannot lock the state folder %s: %w", l.stateDir, err)
 		}
 		return fmt.Errorf("the state folder %s is in use by another Peerster node", l.stateDir)
 	}
@@ -125,7 +125,7 @@ func (l *Library) readState(path string, v any, version *int) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("cannot read %s: %w", path, err)
+		return false, errorf(ErrDisk, "cannot read %s: %w", path, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		l.setAside(path, err)
@@ -202,7 +202,7 @@ func (l *Library) saveIndex() error {
 		err = writeAtomic(l.stateDir, indexFileName, data)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot save the list of shared files: %w", err)
+		return errorf(ErrDisk, "cannot save the list of shared files: %w", err)
 	}
 	return nil
 }
@@ -226,7 +226,7 @@ func (l *Library) saveRecord(p *partial) error {
 		err = writeAtomic(filepath.Join(l.stateDir, partialsDirName), p.meta.String()+recordSuffix, data)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot save the progress of the download of %q: %w", p.name, err)
+		return errorf(ErrDisk, "cannot save the progress of the download of %q: %w", p.name, err)
 	}
 	return nil
 }
@@ -243,7 +243,7 @@ func (l *Library) removeRecord(meta Hash) error {
 		err = syncDir(dir)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the record of the download of %s: %w", meta, err)
+		return errorf(ErrDisk, "cannot remove the record of the download of %s: %w", meta, err)
 	}
 	return nil
 }
@@ -254,7 +254,7 @@ func (l *Library) loadPartials() (adopted bool, err error) {
 	dir := filepath.Join(l.stateDir, partialsDirName)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return false, fmt.Errorf("cannot read the state folder %s: %w", dir, err)
+		return false, errorf(ErrDisk, "cannot read the state folder %s: %w", dir, err)
 	}
 	var recs []partialRecord
 	for _, de := range ents {

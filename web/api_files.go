@@ -73,20 +73,12 @@ func sharedOf(f gossiper.SharedFile) sharedFile {
 	return sharedFile{Name: f.Name, MetaHash: hexHash(f.MetaHash), Size: f.Size, Chunks: len(f.Metafile) / sha256.Size}
 }
 
-// fileList never answers null, so that clients can always iterate. The node
-// does not say which files it downloaded, so a file counts as downloaded
-// when a download of its metahash is done.
+// fileList never answers null, so that clients can always iterate.
 func fileList(node Node) []fileEntry {
-	done := map[gossiper.Hash]bool{}
-	for _, d := range node.Downloads() {
-		if d.State == gossiper.DownloadDone {
-			done[d.MetaHash] = true
-		}
-	}
 	fs := node.SharedFiles()
 	out := make([]fileEntry, len(fs))
 	for i, f := range fs {
-		out[i] = fileEntry{sharedFile: sharedOf(f), Downloaded: done[f.MetaHash]}
+		out[i] = fileEntry{sharedFile: sharedOf(f), Downloaded: f.Downloaded}
 	}
 	return out
 }
@@ -337,41 +329,24 @@ func missingDownload(req downloadRequest) string {
 	return "missing " + strings.Join(missing, ", ")
 }
 
-// fileStatus is the status of the node's refusal of a file command: 409
-// when the request is well formed but the node's state stands in its way
-// (no route to the node yet, the name taken, the file already downloading,
-// as many downloads or files as the node takes), so that the same request
-// may succeed later or under another name; 503 when the node keeps no files
-// or is closing; 400 otherwise, when the refusal says what is wrong with
-// the request.
+// fileStatus is the status of the node's refusal of a file command, told
+// by errors.Is: 409 when the request is well formed but the node's state
+// stands in its way (no route to the node yet, the name taken, the file
+// already here or downloading, as many downloads or files as the node
+// takes), so that the same request may succeed later or under another name;
+// 503 when the node keeps no files or is closing; 500 when its disk failed;
+// 400 otherwise, when the refusal says what is wrong with the request.
 func fileStatus(err error) int {
 	switch {
 	case errors.Is(err, gossiper.ErrNoFiles), errors.Is(err, gossiper.ErrClosed), errors.Is(err, files.ErrClosed):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, gossiper.ErrNoRoute), errors.Is(err, gossiper.ErrDownloading), errors.Is(err, files.ErrAlreadyHave),
-		inTheWay(err):
+	case errors.Is(err, gossiper.ErrNoRoute), errors.Is(err, gossiper.ErrDownloading),
+		errors.Is(err, files.ErrAlreadyHave), errors.Is(err, files.ErrDownloading),
+		errors.Is(err, files.ErrNameTaken), errors.Is(err, files.ErrTooManyFiles),
+		errors.Is(err, gossiper.ErrTooManyDownloads):
 		return http.StatusConflict
+	case errors.Is(err, files.ErrDisk):
+		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
-}
-
-// inTheWay recognises the refusals for which neither gossiper nor files
-// offers an error to match with errors.Is, by the words that say what
-// stands in the way. TestFilesRealNode pins them against the real node, so
-// that a change of wording fails a test instead of turning a 409 into a 400.
-func inTheWay(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{
-		"a different file of that name",                             // files: Put and Begin, the name is taken
-		"has a folder of that name",                                 // files: Put
-		"is saving to that name",                                    // files: Begin, another download's name
-		"already being downloaded",                                  // files: Begin, the same file
-		"downloads are going on already",                            // gossiper: too many downloads
-		"files, shared, downloaded or downloading, the most it may", // files: too many files
-	} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"mime"
@@ -100,8 +102,14 @@ func TestShareUpload(t *testing.T) {
 	if w := upload(t, h, "big.bin", randomBytes(MaxFileBytes, 2)); w.Code != http.StatusOK {
 		t.Errorf("an upload of exactly %d bytes: %d %s", MaxFileBytes, w.Code, w.Body)
 	}
-	// A file the node downloaded is marked so.
-	f.setDownload(gossiper.DownloadInfo{Name: "notes 1.txt", Dest: "B", MetaHash: mustHash(t, meta), State: gossiper.DownloadDone}, false)
+	// A file the node downloaded is marked so, as the node says, not as
+	// its downloads do: after a restart it has none.
+	f.mu.Lock()
+	for i := range f.shared {
+		f.shared[i].Downloaded = f.shared[i].Name == "notes 1.txt"
+	}
+	f.mu.Unlock()
+	f.setDownload(gossiper.DownloadInfo{Name: "big.bin", Dest: "B", MetaHash: mustHash(t, metaHashOf(t, randomBytes(MaxFileBytes, 2))), State: gossiper.DownloadDone}, false)
 	list := decodeJSON[[]fileEntry](t, serve(t, h, "GET", "/files", "", nil), 200)
 	if len(list) != 2 || list[0].Name != "big.bin" || list[0].Downloaded || list[1].Name != "notes 1.txt" || !list[1].Downloaded {
 		t.Errorf("GET /files after a download = %+v", list)
@@ -141,7 +149,9 @@ func TestShareUploadRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFileNode(t, "A")
+			// A real node: its files' refusals carry the errors fileStatus
+			// tells apart.
+			f := runLoneFileNode(t, "A")
 			if _, err := f.ShareBytes("taken.txt", []byte("first bytes")); err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +159,7 @@ func TestShareUploadRefused(t *testing.T) {
 			if tc.name == "PUT" {
 				method = "PUT"
 			}
-			w := do(t, f, method, tc.target, tc.body, tc.hdr)
+			w := do(t, f.Node, method, tc.target, tc.body, tc.hdr)
 			got := decodeJSON[apiError](t, w, tc.status)
 			if !strings.Contains(got.Error, tc.says) {
 				t.Errorf("error %q does not say %q", got.Error, tc.says)
@@ -404,12 +414,13 @@ func TestDownloadsRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFileNode(t, "A")
-			f.addRoute("B", "127.0.0.1:5001")
+			// A real node, whose refusals carry the errors fileStatus
+			// tells apart, downloading from a peer that never answers.
+			f := runFileNodeWithSilentPeer(t)
 			if err := f.Download("going.bin", "B", mustHash(t, going)); err != nil {
 				t.Fatal(err)
 			}
-			w := do(t, f, tc.method, "/downloads", tc.body, tc.hdr)
+			w := do(t, f.Node, tc.method, "/downloads", tc.body, tc.hdr)
 			got := decodeJSON[apiError](t, w, tc.status)
 			if !strings.Contains(got.Error, tc.says) {
 				t.Errorf("error %q does not say %q", got.Error, tc.says)
@@ -531,7 +542,9 @@ func TestEventsDownloadRate(t *testing.T) {
 
 // TestFilesRealNode shares and downloads through the API of two real
 // gossipers that keep their files in files.Library, and pins the statuses
-// of the refusals whose words fileStatus recognises.
+// and words of their refusals: fileStatus tells them apart with errors.Is,
+// but for the gossiper's refusal of one download too many, which it
+// recognises by its words.
 func TestFilesRealNode(t *testing.T) {
 	net := gossiper.NewMemNetwork(1)
 	trA, _ := net.Listen("127.0.0.1:5000")
@@ -674,4 +687,102 @@ func (m *mutedTransport) WriteTo(b []byte, to string) error {
 		return nil
 	}
 	return m.Transport.WriteTo(b, to)
+}
+
+// TestFilesDownloadedAfterRestart checks that GET /files still marks a
+// file downloaded after a restart with a state folder, when the node has no
+// download left to tell it by.
+func TestFilesDownloadedAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := files.Options{
+		SharedDir:    filepath.Join(dir, files.DefaultSharedDir),
+		DownloadsDir: filepath.Join(dir, files.DefaultDownloadsDir),
+		StateDir:     filepath.Join(dir, "state"),
+		Logger:       testLogger(t, 0),
+	}
+	lib, err := files.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Put("mine.txt", []byte("shared by the user")); err != nil {
+		t.Fatal(err)
+	}
+	// The first run downloads a file, as its node would write it.
+	data := randomBytes(20000, 7)
+	metafile, chunks, err := files.Split(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := files.HashOf(metafile)
+	if _, err := lib.Begin("copy.bin", meta, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.SetMetafile(meta, metafile); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range chunks {
+		if err := lib.WriteChunk(meta, i, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lib.Complete(meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart: the files opened again and given to a new node, as
+	// the gossiper binary does (openFiles, in library.go).
+	lib, err = files.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lib.Close() })
+	var shared []gossiper.SharedFile
+	for _, f := range lib.Files() {
+		shared = append(shared, sharedFileOf(f))
+	}
+	tr, err := gossiper.NewMemNetwork(1).Listen("127.0.0.1:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := gossiper.DefaultConfig()
+	cfg.Name = "A"
+	node, _ := runSetUp(t, tr, cfg, func(n *gossiper.Node) { n.SetFiles(testLibrary{lib}, shared, nil) })
+	if ds := node.Downloads(); len(ds) != 0 {
+		t.Fatalf("downloads after the restart: %+v", ds)
+	}
+	list := decodeJSON[[]fileEntry](t, do(t, node, "GET", "/files", "", nil), 200)
+	if len(list) != 2 || list[0].Name != "copy.bin" || !list[0].Downloaded || list[0].MetaHash != meta.String() ||
+		list[1].Name != "mine.txt" || list[1].Downloaded {
+		t.Errorf("GET /files after a restart = %+v; want copy.bin downloaded, mine.txt not", list)
+	}
+}
+
+// TestFileStatus checks the status of each kind of refusal, however deep
+// it is wrapped.
+func TestFileStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		status int
+	}{
+		{gossiper.ErrNoFiles, 503},
+		{gossiper.ErrClosed, 503},
+		{files.ErrClosed, 503},
+		{gossiper.ErrNoRoute, 409},
+		{gossiper.ErrDownloading, 409},
+		{files.ErrAlreadyHave, 409},
+		{files.ErrDownloading, 409},
+		{files.ErrNameTaken, 409},
+		{files.ErrTooManyFiles, 409},
+		{files.ErrDisk, 500},
+		{files.ErrInvalid, 400},
+		{errors.New("anything else"), 400},
+	} {
+		err := fmt.Errorf("outer: %w", fmt.Errorf("inner: %w", tc.err))
+		if got := fileStatus(err); got != tc.status {
+			t.Errorf("fileStatus(%v) = %d, want %d", err, got, tc.status)
+		}
+	}
 }

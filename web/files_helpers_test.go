@@ -2,6 +2,7 @@ package web
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ type testLibrary struct{ lib *files.Library }
 var _ gossiper.Files = testLibrary{}
 
 func sharedFileOf(f files.File) gossiper.SharedFile {
-	return gossiper.SharedFile{Name: f.Name, MetaHash: gossiper.Hash(f.MetaHash), Metafile: f.Metafile, Size: f.Size}
+	return gossiper.SharedFile{Name: f.Name, MetaHash: gossiper.Hash(f.MetaHash), Metafile: f.Metafile, Size: f.Size, Downloaded: f.Downloaded}
 }
 
 func (l testLibrary) Share(name string) (gossiper.SharedFile, error) {
@@ -90,4 +91,39 @@ func runFileNode(t *testing.T, tr gossiper.Transport, name string, peers ...stri
 	cfg.RouteInterval = time.Minute
 	node, out := runSetUp(t, tr, cfg, func(n *gossiper.Node) { n.SetFiles(testLibrary{lib}, nil, nil) })
 	return fileNode{Node: node, out: out, dir: dir}
+}
+
+// runLoneFileNode runs a gossiper with files and no peer, on a network of
+// its own.
+func runLoneFileNode(t *testing.T, name string) fileNode {
+	t.Helper()
+	tr, err := gossiper.NewMemNetwork(1).Listen("127.0.0.1:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runFileNode(t, tr, name)
+}
+
+// runFileNodeWithSilentPeer runs a gossiper with files named A that has a
+// route to a peer B, which answers nothing once A knows the route: a
+// download from B waits.
+func runFileNodeWithSilentPeer(t *testing.T) fileNode {
+	t.Helper()
+	net := gossiper.NewMemNetwork(1)
+	trA, err := net.Listen("127.0.0.1:5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trB, err := net.Listen("127.0.0.1:5001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	muteB := &mutedTransport{Transport: trB}
+	a := runFileNode(t, trA, "A", "127.0.0.1:5001")
+	runFileNode(t, muteB, "B", "127.0.0.1:5000")
+	testkit.Eventually(t, 5*time.Second, "A never learned a route to B", func() bool {
+		return slices.ContainsFunc(a.Routes(), func(r gossiper.Route) bool { return r.Origin == "B" })
+	})
+	muteB.mute.Store(true)
+	return a
 }
