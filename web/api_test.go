@@ -592,12 +592,11 @@ func TestEventsSeeUnsignalledChanges(t *testing.T) {
 	f.mu.Lock()
 	f.peers = append(f.peers, "127.0.0.1:5009")
 	f.mu.Unlock()
-	start := time.Now()
+	// No signal comes: the stream's recheck (a second) finds the change.
+	// Without it nothing would, and nextEvent fails after 5 s; how soon is
+	// not asserted, as a busy machine may take longer than the second.
 	if got := nextEvent(t, ch); got != (sseEvent{"", "node", `["127.0.0.1:5009"]`}) {
 		t.Errorf("got %+v", got)
-	}
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Errorf("took %v, want about a second at most", d)
 	}
 }
 
