@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -111,6 +112,9 @@ type download struct {
 	sent   int // requests sent, to order them
 	srtt   time.Duration
 	rttvar time.Duration
+	// unrouted tells that a request found no route to dest: a download
+	// resumed at start, before the first route rumor came.
+	unrouted bool
 	// unmeasured is the wait of a request while no round trip is measured.
 	unmeasured time.Duration
 	measured   bool
@@ -262,17 +266,18 @@ func (c *Core) ask(d *download, i int, now time.Time) {
 	}
 	d.sent++
 	a.at, a.order = now, d.sent
-	a.tries++
 	h := d.meta
 	if i >= 0 {
 		h = d.hashes[i]
 	}
 	hop, ok := c.routes[d.dest]
 	if !ok {
-		// The route may come back; the timer asks again.
+		// Asked again when the route comes (routeCame), or by the timer.
+		d.unrouted = true
 		c.drop("no-route")
 		return
 	}
+	a.tries++
 	q := &messages.DataRequest{Origin: c.name, Destination: d.dest, HopLimit: messages.DefaultHopLimit, HashValue: append([]byte(nil), h[:]...)}
 	c.send(hop, &messages.GossipPacket{DataRequest: q}, now)
 }
@@ -498,4 +503,19 @@ func (c *Core) Downloads() []DownloadInfo {
 	}
 	slices.SortFunc(infos, func(a, b DownloadInfo) int { return a.Started.Compare(b.Started) })
 	return infos
+}
+
+// routeCame asks again, at once, what the downloads from origin asked while
+// there was no route to it, rather than when their timers fire.
+func (c *Core) routeCame(origin string, now time.Time) {
+	for _, d := range c.downloads {
+		if d.dest != origin || !d.unrouted || !d.running() {
+			continue
+		}
+		d.unrouted = false
+		for _, i := range slices.Sorted(maps.Keys(d.asks)) {
+			c.ask(d, i, now)
+		}
+		c.armData(d, now)
+	}
 }

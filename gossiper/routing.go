@@ -17,14 +17,18 @@ type Route struct {
 // origin's next one gets here, so the rumor's ID is the route's sequence
 // number, as in DSDV: an older or duplicate rumor never changes a route.
 // The table has one entry per origin kept, so it is bounded like them.
-func (c *Core) noteRoute(origin, from string) {
+func (c *Core) noteRoute(origin, from string, now time.Time) {
 	// A datagram from this node's own address never gets this far (see
 	// packet), so from is always another node.
 	if origin == c.name || c.routes[origin] == from {
 		return
 	}
+	_, had := c.routes[origin]
 	c.routes[origin] = from
 	c.print("DSDV " + printable(origin) + " " + from)
+	if !had {
+		c.routeCame(origin, now)
+	}
 }
 
 // Routes returns the routing table, by origin.

@@ -120,7 +120,7 @@ func (c *Core) takeRumor(from string, o *origin, r *messages.RumorMessage, now t
 		c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", r.Origin, from, r.ID, printable(r.Text)))
 		c.print(c.peers.line())
 	}
-	c.noteRoute(r.Origin, from)
+	c.noteRoute(r.Origin, from, now)
 }
 
 // accept adds r, the next message of o, to the history. forged marks a
