@@ -53,25 +53,32 @@ func (c *Core) impersonated(from string, r *messages.RumorMessage, now time.Time
 }
 
 // ownSent follows the newest message of this node that no peer's status has
-// shown yet.
+// shown yet, and since when no peer has taken any of its messages: with
+// route rumors every second the newest is always fresh, and a lossy link
+// takes the older ones one by one; that is not a refusal.
 type ownSent struct {
 	origin  string
 	id      uint32
-	at      time.Time
 	alerted bool
+	// shown is the most a peer's status has shown of origin's messages,
+	// and progress when that last grew, or when the first message of
+	// those waiting was posted.
+	shown    uint32
+	progress time.Time
 }
 
 func (s *ownSent) posted(origin string, id uint32, now time.Time) {
 	if s.id == 0 || s.origin != origin {
-		*s = ownSent{origin: origin, id: id, at: now}
+		*s = ownSent{origin: origin, id: id, progress: now}
 		return
 	}
 	s.id = id
 }
 
 // noteOwnAcks takes a peer's status, theirs: one that shows this node's
-// newest message ends the wait; one that still lacks it refusedAfter after
-// it was sent makes the node tell its user.
+// newest message ends the wait, one that shows more of its messages than
+// any did before starts it again; one that still lacks it refusedAfter
+// after that makes the node tell its user.
 func (c *Core) noteOwnAcks(from string, theirs map[string]uint32, now time.Time) {
 	s := &c.ownSent
 	if s.id == 0 {
@@ -81,11 +88,15 @@ func (c *Core) noteOwnAcks(from string, theirs map[string]uint32, now time.Time)
 		*s = ownSent{}
 		return
 	}
-	if s.alerted || now.Sub(s.at) < refusedAfter {
+	if next := theirs[s.origin]; next > s.shown+1 {
+		// A peer took messages it had not shown before: not refused.
+		s.shown, s.progress = next-1, now
+	}
+	if s.alerted || now.Sub(s.progress) < refusedAfter {
 		return
 	}
 	s.alerted = true
 	c.alert("refused", fmt.Sprintf(
-		"peer %s does not take this node's messages: %s/%d was sent %s ago and its status still lacks it (its table of origins may be full, or it refuses the name %s)",
-		from, s.origin, s.id, now.Sub(s.at).Round(time.Second), s.origin), now)
+		"peer %s does not take this node's messages: no peer has taken one for %s, and its status still lacks %s/%d (its table of origins may be full, or it refuses the name %s)",
+		from, now.Sub(s.progress).Round(time.Second), s.origin, s.id, s.origin), now)
 }
