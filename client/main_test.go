@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.dedis.ch/protobuf"
+
 	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
@@ -162,28 +164,11 @@ func TestPendingRefusalIsSeen(t *testing.T) {
 // reply (none when nil), and returns its port and the command it got.
 func fakeGossiper(t *testing.T, reply *messages.ClientReply) (int, <-chan *messages.Message) {
 	t.Helper()
-	ui, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var answer []byte
+	if reply != nil {
+		answer = encodeReply(t, *reply)
 	}
-	t.Cleanup(func() { ui.Close() })
-	got := make(chan *messages.Message, 1)
-	go func() {
-		buf := make([]byte, messages.MaxPacketSize)
-		_ = ui.SetReadDeadline(time.Now().Add(10 * time.Second))
-		n, from, err := ui.ReadFrom(buf)
-		if err != nil {
-			close(got)
-			return
-		}
-		m, _ := messages.DecodeMessage(buf[:n])
-		got <- m
-		if reply != nil {
-			b, _ := reply.Encode()
-			_, _ = ui.WriteTo(b, from)
-		}
-	}()
-	return ui.LocalAddr().(*net.UDPAddr).Port, got
+	return answeringGossiper(t, answer)
 }
 
 // -file shares a file and prints its metahash; -dest and -request download
@@ -235,5 +220,206 @@ func TestBadFileCommandsExitTwo(t *testing.T) {
 		if code := runOut(append([]string{"-UIPort=" + strconv.Itoa(testkit.FreePort(t, "udp4"))}, args...), &stdout, &stderr); code != 2 || stderr.Len() == 0 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and why", args, code, stderr.String())
 		}
+	}
+}
+
+// An argument that is not a flag's is an error that shows the quoted form,
+// and nothing is sent: `client -msg=Hello world` used to send "Hello" alone.
+func TestStrayArgumentsExitTwo(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-msg=Hello", "world"}, `client: stray argument "world": quote a message with spaces: -msg='Hello world'`},
+		{[]string{"-msg", "Hello", "big", "world"}, `client: stray argument "big": quote a message with spaces: -msg='Hello big world'`},
+		{[]string{"--msg=Hello", "world", "-dest=Bob"}, `client: stray argument "world": quote a message with spaces: -msg='Hello world'`},
+		{[]string{"-dest=Bob", "-msg=it's", "fine"}, `client: stray argument "fine": quote a message with spaces: -msg='it'\''s fine'`},
+		{[]string{"-file=my", "report.pdf"}, `client: stray argument "report.pdf": quote a file name with spaces: -file='my report.pdf'`},
+		{[]string{"Hello"}, `client: stray argument "Hello": give the message with -msg, quoted if it has spaces: -msg='Hello'`},
+		{[]string{"-dest=Bob", "hi", "there"}, `client: stray argument "hi": give the message with -msg, quoted if it has spaces: -msg='hi there'`},
+		{[]string{"-msg=hi", "--", "there"}, `client: stray argument "there": give the message with -msg, quoted if it has spaces: -msg='there'`},
+	} {
+		ui, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ui.LocalAddr().(*net.UDPAddr).Port
+		var stdout, stderr bytes.Buffer
+		code := runOut(append([]string{"-UIPort=" + strconv.Itoa(port)}, tc.args...), &stdout, &stderr)
+		if code != 2 || stdout.Len() > 0 || stderr.String() != tc.want+"\n" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, stdout.String(), stderr.String(), tc.want)
+		}
+		// The first datagram the port gets is this one, sent after the
+		// client exited: the client sent none.
+		if got := firstDatagram(t, ui, port, "after"); got != "after" {
+			t.Errorf("%q: the UI port got %q before the client's exit", tc.args, got)
+		}
+		ui.Close()
+	}
+}
+
+// firstDatagram sends mark to ui, on port, and returns the first datagram
+// ui holds.
+func firstDatagram(t *testing.T, ui net.PacketConn, port int, mark string) string {
+	t.Helper()
+	conn, err := net.Dial("udp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(mark)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, messages.MaxPacketSize)
+	_ = ui.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _, err := ui.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(buf[:n])
+}
+
+// answeringGossiper answers the first datagram on a UI port of its own with
+// answer (none when nil), and returns its port and the message it got.
+func answeringGossiper(t *testing.T, answer []byte) (int, <-chan *messages.Message) {
+	t.Helper()
+	ui, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ui.Close() })
+	got := make(chan *messages.Message, 1)
+	go func() {
+		buf := make([]byte, messages.MaxPacketSize)
+		_ = ui.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, from, err := ui.ReadFrom(buf)
+		if err != nil {
+			close(got)
+			return
+		}
+		m, _ := messages.DecodeMessage(buf[:n])
+		got <- m
+		if answer != nil {
+			_, _ = ui.WriteTo(answer, from)
+		}
+	}()
+	return ui.LocalAddr().(*net.UDPAddr).Port, got
+}
+
+func encodeReply(t *testing.T, r messages.ClientReply) []byte {
+	t.Helper()
+	b, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The client says what the gossiper's answer says: sent, with the ID or the
+// next hop, or refused; silence, or an answer it does not read, is what a
+// gossiper of another implementation gives, and is not a failure.
+func TestSaysWhatBecameOfTheMessage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		answer []byte
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"sent", []string{"-msg=hi"}, encodeReply(t, messages.ClientReply{Origin: "Alice", ID: 3}), 0, "sent: origin Alice ID 3\n", ""},
+		{"queued", []string{"-msg=hi"}, encodeReply(t, messages.ClientReply{Origin: "Alice", Queued: true}), 0,
+			"sent: queued as origin Alice: it will carry the next ID once the node has its earlier messages back from its peers\n", ""},
+		{"simple", []string{"-msg=hi"}, encodeReply(t, messages.ClientReply{Origin: "Alice"}), 0, "sent: origin Alice (simple mode numbers no message)\n", ""},
+		{"private", []string{"-dest=Bob", "-msg=hi"}, encodeReply(t, messages.ClientReply{NextHop: "127.0.0.1:5001"}), 0, "sent: private message to Bob via 127.0.0.1:5001\n", ""},
+		{"refused", []string{"-dest=Zed", "-msg=hi"}, encodeReply(t, messages.ClientReply{Error: `no route to "Zed": this node has not heard from it yet`}), 1,
+			"", "client: refused: no route to \"Zed\": this node has not heard from it yet\n"},
+		{"gossip port", []string{"-msg=hi"}, encodeReply(t, messages.ClientReply{GossipPort: true}), 1,
+			"", "is a gossip port; give the gossiper's UI port (-UIPort)\n"},
+		{"another implementation", []string{"-msg=hi"}, nil, 0,
+			"", "but no answer came within 1s: the gossiper may be of another implementation, which does not answer\n"},
+		{"an answer it does not read", []string{"-msg=hi"}, []byte("\xff\xff"), 0,
+			"", "answered something this client does not read"},
+		{"an answer that says nothing", []string{"-dest=Bob", "-msg=hi"}, encodeReply(t, messages.ClientReply{Origin: "Alice", ID: 3}), 0,
+			"", "answered something this client does not read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			port, got := answeringGossiper(t, tc.answer)
+			var stdout, stderr bytes.Buffer
+			code := runOut(append([]string{"-UIPort=" + strconv.Itoa(port)}, tc.args...), &stdout, &stderr)
+			if code != tc.code || stdout.String() != tc.stdout || !strings.Contains(stderr.String(), tc.stderr) || strings.Count(stderr.String(), "\n") > 1 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, and one line with %q", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+			}
+			if tc.code == 1 && !strings.HasPrefix(stderr.String(), "client: refused: ") {
+				t.Fatalf("stderr %q does not say it was refused", stderr.String())
+			}
+			if m := <-got; m == nil || m.Text != "hi" || m.Client != messages.ClientMark {
+				t.Fatalf("the gossiper got %+v, want the text and the client's mark", m)
+			}
+		})
+	}
+}
+
+// hw3Message is the client message of the handout's Homework 3, which
+// gossipers of other implementations decode.
+type hw3Message struct {
+	Text        string
+	Destination *string
+	File        *string
+	Request     *[]byte
+	Keywords    *string
+	Budget      *uint64
+}
+
+// Every datagram is the bytes Encode writes, which any gossiper reads as
+// it always did, then the mark, which ends it: a gossiper of the first
+// homework reads the text, one of the third sees no search.
+func TestDatagramsEndWithTheMark(t *testing.T) {
+	meta := bytes.Repeat([]byte{0xab}, messages.HashBytes)
+	for _, m := range []messages.Message{
+		{Text: "hi"},
+		{Text: "hi", Destination: "Bob"},
+		{File: "report.pdf"},
+		{File: "copy.pdf", Destination: "Bob", Request: meta},
+	} {
+		b, err := encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, plain) || !bytes.HasSuffix(b, []byte(messages.ClientMark)) {
+			t.Errorf("%+v: %x does not start with Encode's %x and end with the mark", m, b, plain)
+		}
+		got, err := messages.DecodeMessage(b)
+		if err != nil || got.Text != m.Text || got.Destination != m.Destination || got.File != m.File || !bytes.Equal(got.Request, m.Request) || got.Client != messages.ClientMark {
+			t.Errorf("%+v decodes as %+v, %v", m, got, err)
+		}
+		var hw1 struct{ Text string }
+		if err := protobuf.Decode(b, &hw1); err != nil || hw1.Text != m.Text {
+			t.Errorf("%+v: a first-homework gossiper reads %+v, %v", m, hw1, err)
+		}
+		var hw3 hw3Message
+		if err := protobuf.Decode(b, &hw3); err != nil || hw3.Text != m.Text || hw3.Keywords != nil || hw3.Budget != nil {
+			t.Errorf("%+v: a third-homework gossiper reads %+v, %v", m, hw3, err)
+		}
+	}
+}
+
+// A gossip port answers with GossipPort alone, which is never larger than
+// the smallest message the client sends: the node sends no one more than
+// it was sent in their name.
+func TestGossipPortAnswerIsNoLargerThanAMessage(t *testing.T) {
+	smallest, err := encode(messages.Message{Text: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := encodeReply(t, messages.ClientReply{GossipPort: true})
+	if len(answer) > len(smallest) {
+		t.Fatalf("the gossip port's answer is %d bytes, the smallest message %d", len(answer), len(smallest))
 	}
 }

@@ -181,14 +181,22 @@ func (n *Node) handleQueue(q *inQueue) {
 		if !ok {
 			return
 		}
+		misdirected := false
 		n.do(func(c *Core) Output {
 			c.dropQueued(dropped)
+			limited := c.stats.Dropped["rate-limited"]
 			out := c.Datagram(from, b, n.now())
 			if len(out.Lines) == 0 && len(out.Sends) == 0 && len(out.Serve) == 0 && len(out.FileWrites) == 0 {
 				n.log.Debug("datagram dropped", "from", from, "bytes", len(b))
+				// Not for its sender's rate: it may be a client's message
+				// sent to the wrong port, which is answered.
+				misdirected = c.stats.Dropped["rate-limited"] == limited
 			}
 			return out
 		})
+		if misdirected {
+			n.answerMisdirected(from, b)
+		}
 	}
 }
 
@@ -208,8 +216,14 @@ func (n *Node) ServeClients(ctx context.Context, conn net.PacketConn) {
 			n.log.Debug("client read failed", "err", err)
 			continue
 		}
-		if m, err := messages.DecodeMessage(buf[:size]); err == nil && (m.File != "" || len(m.Request) > 0) {
+		m, err := messages.DecodeMessage(buf[:size])
+		switch {
+		case err == nil && (m.File != "" || len(m.Request) > 0):
 			n.fileCommand(conn, from, m)
+			continue
+		case err == nil && m.Client == messages.ClientMark:
+			// Our client, which waits for the answer (node_client.go).
+			n.clientMessage(conn, from, m)
 			continue
 		}
 		var cerr error

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/peerster/Peerster/messages"
 )
@@ -222,8 +221,5 @@ func (n *Node) fileCommand(conn net.PacketConn, from net.Addr, m *messages.Messa
 		reply.Error = err.Error()
 		n.log.Warn("file command refused", "file", m.File, "err", err)
 	}
-	if b, eerr := reply.Encode(); eerr == nil {
-		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-		_, _ = conn.WriteTo(b, from)
-	}
+	answerClient(conn, from, &reply)
 }

@@ -24,15 +24,45 @@ type Message struct {
 	File string
 	// Request is the metahash of a file to download from Destination.
 	Request []byte
+	// Client is ClientMark in every message our client sends, and empty in
+	// any other: it says that the sender waits for the gossiper's answer
+	// (a ClientReply), and it makes the message recognisable where it does
+	// not belong, on a gossip port. It is field 16, not 5: the handout's
+	// Homework 3 numbers the fifth and sixth fields of its client message
+	// Keywords and Budget, so a gossiper of another implementation would
+	// take a fifth field for a search (a string) or fail to decode the
+	// message (any other type), while it skips a number it does not know.
+	// Our client writes it last, after the fields Encode writes, so the
+	// datagram ends with ClientMark.
+	Client string `protobuf:"16"`
 }
 
-// ClientReply is a gossiper's answer to a client's file command, to the
-// address the command came from.
+// ClientMark is Message.Client in every message our client sends.
+const ClientMark = "Peerster client/1"
+
+// ClientReply is a gossiper's answer to a client's file command, or to any
+// message that carries ClientMark, to the address it came from.
 type ClientReply struct {
-	// Error says why the command was refused; empty when it was taken.
+	// Error says why the command or message was refused; empty when it was
+	// taken.
 	Error string
 	// MetaHash is the metahash of the file shared or being downloaded.
 	MetaHash []byte
+	// Origin and ID name a chat message the gossiper took: ID is 0 when
+	// the message is Queued, and in simple mode, which numbers none.
+	Origin string
+	ID     uint32
+	// Queued says the chat message waits, unnumbered, for the node's
+	// earlier messages to come back from its peers; it goes out with the
+	// next ID once they are back, or at the latest when the wait ends.
+	Queued bool
+	// NextHop is the address a private message left for, towards its
+	// destination.
+	NextHop string
+	// GossipPort is the answer of a gossip port to a client's message: the
+	// client was given the gossip port instead of the UI port. Nothing else
+	// is set, so that the answer is never larger than the message.
+	GossipPort bool
 }
 
 // SimpleMessage is the broadcast message of simple mode.

@@ -250,7 +250,13 @@ func (n *Node) Post(text string) {
 // a user would, and returns what it printed and its exit status.
 func (n *Node) Client(args ...string) (stdout, stderr string, code int) {
 	n.t.Helper()
-	argv := n.inNetns(append([]string{n.client, "-UIPort=" + strconv.Itoa(n.UIPort)}, args...)...)
+	return Run(n.t, n.inNetns(append([]string{n.client, "-UIPort=" + strconv.Itoa(n.UIPort)}, args...)...)...)
+}
+
+// Run runs argv to its end and returns what it printed and its exit
+// status; a program that cannot be started fails the test.
+func Run(t testing.TB, argv ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -260,7 +266,7 @@ func (n *Node) Client(args ...string) (stdout, stderr string, code int) {
 	case errors.As(err, &ee):
 		code = ee.ExitCode()
 	case err != nil:
-		n.t.Fatalf("client to %s: %v", n.Name, err)
+		t.Fatalf("%s: %v", argv[0], err)
 	}
 	return out.String(), errb.String(), code
 }
