@@ -93,6 +93,11 @@ func TestBrowserHistory(t *testing.T) {
 	if got := tb.text("#history"); got != "Beginning of the history" {
 		t.Errorf("the top of the chat says %q", got)
 	}
+	// The pages that came in above the first brought no second separator
+	// for a day already shown.
+	if p := tb.dayProblem("#messages"); p != "" {
+		t.Errorf("day separators after loading the history: %s", p)
+	}
 	if !eval[bool](tb, `window.__states.includes("loading")`) {
 		t.Errorf("the history line never said it was loading: %v", eval[[]string](tb, `window.__states`))
 	}
@@ -126,6 +131,9 @@ func TestBrowserHistory(t *testing.T) {
 	// bound; scrolling up would fetch it again.
 	if got := eval[int](tb, `document.querySelectorAll("#messages .msg").length`); got > 1000 {
 		t.Errorf("page holds %d messages after jumping to the newest, want at most 1000", got)
+	}
+	if p := tb.dayProblem("#messages"); p != "" {
+		t.Errorf("day separators after cutting the oldest messages: %s", p)
 	}
 	tb.shows("carol", "while you read")
 	tb.checkQuiet()
@@ -247,6 +255,9 @@ func TestBrowserPrivateHistory(t *testing.T) {
 			return document.querySelectorAll("#private-messages .msg").length; })()`)
 		tb.run("older private messages", waitFor(`(n) => document.querySelectorAll("#private-messages .msg").length > n ||
 			document.querySelector("#private-history").dataset.state === "begin"`, n))
+	}
+	if p := tb.dayProblem("#private-messages"); p != "" {
+		t.Errorf("day separators after loading the conversation: %s", p)
 	}
 	texts := eval[[]string](tb, `[...document.querySelectorAll("#private-messages .msg .text")].map(p => p.textContent)`)
 	if len(texts) != 250 || texts[0] != "p1" || texts[249] != "p250" {

@@ -263,10 +263,35 @@ func (f *fakeNode) addRoute(origin, hop string) {
 
 // receivePrivate adds a private message for this node from origin.
 func (f *fakeNode) receivePrivate(origin, text string, hopLimit uint32) {
+	f.receivePrivateAt(origin, text, hopLimit, time.Date(2024, 5, 1, 12, 2, 0, 0, time.UTC))
+}
+
+// receivePrivateAt adds a private message for this node from origin, which
+// arrived at at.
+func (f *fakeNode) receivePrivateAt(origin, text string, hopLimit uint32, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.privates = append(f.privates, gossiper.PrivateEntry{Origin: origin, Destination: f.name, Text: text,
-		HopLimit: hopLimit, At: time.Date(2024, 5, 1, 12, 2, 0, 0, time.UTC)})
+		HopLimit: hopLimit, At: at})
+	f.notifyLocked()
+}
+
+// sentPrivateAt adds a private message this node sent to dest at at.
+func (f *fakeNode) sentPrivateAt(dest, text string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.privates = append(f.privates, gossiper.PrivateEntry{Origin: f.name, Destination: dest, Text: text,
+		HopLimit: messages.DefaultHopLimit, Sent: true, At: at})
+	f.notifyLocked()
+}
+
+// restartWithout drops the first n private messages, as a node that
+// restarts keeps only some: the others are numbered anew from 1, so a seq
+// the page saw before now names another message.
+func (f *fakeNode) restartWithout(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.privates = slices.Clone(f.privates[n:])
 	f.notifyLocked()
 }
 

@@ -2,17 +2,21 @@
 // Events), fetches older messages page by page as the reader scrolls up, and
 // changes the node through the JSON API. Text from the network is only ever
 // put into the page with textContent, never parsed as HTML. The private
-// conversations are in private.js, the Files box in files.js.
-import { $, atBottom, bubble, busy, dateFormat, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
+// conversations are in private.js, the Files box in files.js, the tab bar
+// that a phone shows in tabs.js.
+import { $, atBottom, bubble, busy, dateFormat, keepBottom, lastMessage, markDays, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
 import { filesPanel } from "./files.js";
 import { privatePanel } from "./private.js";
+import { tabBar } from "./tabs.js";
 
 (() => {
   const el = {
     conn: $("conn"),
     scroller: $("scroller"),
     messages: $("messages"),
-    empty: $("empty"),
+    emptyAlone: $("empty-alone"),
+    emptyQuiet: $("empty-quiet"),
+    emptyAdd: $("empty-add"),
     history: $("history"),
     jump: $("jump"),
     alerts: $("alerts"),
@@ -46,7 +50,31 @@ import { privatePanel } from "./private.js";
   // back, a page at a time, when the reader scrolls up.
   const MAX_SHOWN = 1000;
 
-  const privates = privatePanel();
+  // The messages that came while a phone showed another part of the page
+  // than the chat, counted on its tab. The first page of a stream is not
+  // news, and is not counted.
+  let chatNew = 0;
+  let backlog = true;
+  // How many peers the node has, once it said.
+  let peerCount = null;
+
+  const tabs = tabBar((name, again) => {
+    if (name === "chat") {
+      chatNew = 0;
+      tabs.count("chat", 0, "");
+      if (atBottom(el.scroller)) {
+        unseen = 0;
+        el.jump.hidden = true;
+      }
+      older.check();
+    } else if (name === "private") {
+      // The Private tab, tapped again, goes back from a conversation to
+      // the names.
+      if (again) privates.close();
+      privates.shown();
+    }
+  });
+  const privates = privatePanel((n, whose) => tabs.count("private", n, whose));
   const files = filesPanel();
 
   function scrollToBottom() {
@@ -56,17 +84,22 @@ import { privatePanel } from "./private.js";
   }
 
   // A forged message carries this node's name but another node wrote it:
-  // it is never shown as the user's own, and says so.
+  // it is never shown as the user's own, and says so. The number its origin
+  // gave a message is no news to a reader, and jumps (route rumors take
+  // numbers too): it is left to the time's tooltip, to match a node's log.
   function renderMessage(m) {
-    const labels = [span("seq", "#" + m.id)];
+    const labels = [];
     if (m.forged) {
       const mark = span("forged-mark", "⚠ not written by this node");
       mark.title = "This message carries this node's name, but another node wrote it: someone is impersonating you.";
-      labels.unshift(mark);
+      labels.push(mark);
     }
     const li = bubble(m.origin, m.own && !m.forged, labels, m.received, m.text);
     if (m.forged) li.classList.add("forged");
     li.dataset.seq = String(m.seq);
+    li.dataset.id = String(m.id);
+    const time = li.querySelector("time");
+    if (time) time.title += " · " + m.origin + "'s message #" + m.id;
     return li;
   }
 
@@ -80,17 +113,27 @@ import { privatePanel } from "./private.js";
   });
 
   function lastShownSeq() {
-    const last = el.messages.lastElementChild;
+    const last = lastMessage(el.messages);
     return last === null ? 0 : Number(last.dataset.seq);
   }
 
   // trim cuts the oldest messages beyond MAX_SHOWN, for a reader at the
   // bottom, who does not see them.
   function trim() {
-    const extra = el.messages.children.length - MAX_SHOWN;
+    const shown = el.messages.querySelectorAll(":scope > .msg");
+    const extra = shown.length - MAX_SHOWN;
     if (extra <= 0) return;
-    for (let i = 0; i < extra; i++) el.messages.firstElementChild.remove();
+    for (let i = 0; i < extra; i++) shown[i].remove();
+    markDays(el.messages);
     older.reset();
+  }
+
+  // showEmpty says what to do in an empty chat: find a peer, when the node
+  // has none, else say hello.
+  function showEmpty() {
+    const none = lastMessage(el.messages) === null;
+    el.emptyAlone.hidden = !(none && peerCount === 0);
+    el.emptyQuiet.hidden = !(none && peerCount > 0);
   }
 
   // New messages are appended; what is already shown is never rebuilt, so
@@ -99,6 +142,8 @@ import { privatePanel } from "./private.js";
     // A stream that resumes may repeat what is shown.
     const after = lastShownSeq();
     const list = all.filter((m) => m.seq > after);
+    const news = !backlog;
+    backlog = false;
     if (list.length === 0) {
       older.check();
       return;
@@ -107,7 +152,12 @@ import { privatePanel } from "./private.js";
     const fragment = document.createDocumentFragment();
     for (const m of list) fragment.append(renderMessage(m));
     el.messages.append(fragment);
-    el.empty.hidden = true;
+    markDays(el.messages);
+    showEmpty();
+    if (news && !tabs.shows("chat")) {
+      chatNew += list.filter((m) => !m.own).length;
+      tabs.count("chat", chatNew, chatNew === 1 ? "1 new message" : chatNew + " new messages");
+    }
     const mine = sentHere && list.some((m) => m.own);
     if (follow || mine) {
       sentHere = false;
@@ -123,7 +173,8 @@ import { privatePanel } from "./private.js";
 
   function clearMessages() {
     el.messages.replaceChildren();
-    el.empty.hidden = false;
+    backlog = true;
+    showEmpty();
     older.reset();
   }
 
@@ -200,6 +251,8 @@ import { privatePanel } from "./private.js";
     );
     el.peerCount.textContent = "(" + peers.length + ")";
     el.noPeers.hidden = peers.length > 0;
+    peerCount = peers.length;
+    showEmpty();
   }
 
   function setConn(state, label) {
@@ -307,6 +360,17 @@ import { privatePanel } from "./private.js";
     empty: "Type an address like 127.0.0.1:5001 first.",
     done: setPeers,
   });
+
+  // From the empty chat of a node without peers to where one is added:
+  // on a phone, the Node tab.
+  el.emptyAdd.addEventListener("click", () => {
+    tabs.show("node");
+    el.address.focus();
+  });
+
+  // After midnight, Today is Yesterday.
+  setInterval(() => markDays(el.messages), 60 * 1000);
+  keepBottom(el.scroller);
 
   el.jump.addEventListener("click", () => {
     trim();

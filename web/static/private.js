@@ -2,15 +2,42 @@
 // and one conversation at a time, beside the chat. A private message goes
 // hop by hop to one node and nothing confirms its arrival, so the page says
 // a message was sent, never that it was delivered.
-import { $, atBottom, bubble, busy, getPage, messageBox, olderPages, post, sentOff, showError, span } from "./common.js";
+import { $, atBottom, bubble, busy, getPage, keepBottom, markDays, messageBox, olderPages, post, sentOff, showError, shown, span } from "./common.js";
 
 // The hop limit a private message starts with, here and in the other
 // Peerster implementations, from which a received one's hops are counted.
 const START_HOP_LIMIT = 10;
 
+// What was read of each conversation is kept in the browser, under this
+// key, so that a reload still counts what came since. Each node's page is
+// its own origin (http://127.0.0.1:PORT), so each node has its own.
+const READ_KEY = "peerster-read";
+
+// A read mark is the arrival time (in milliseconds) of the newest message
+// received in a conversation when it was last seen open, and how many
+// received messages of that conversation arrived in that millisecond. It
+// does not use the messages' seq, which starts again from 1 when a node
+// restarts without -data: a seq once read would mark a new message read.
+function loadMarks() {
+  const marks = new Map();
+  try {
+    for (const [name, m] of Object.entries(JSON.parse(localStorage.getItem(READ_KEY) || "{}"))) {
+      if (Number.isFinite(m?.at) && Number.isInteger(m?.n)) marks.set(name, { at: m.at, n: m.n });
+    }
+  } catch {
+    // No storage, or something else in it: nothing was read.
+  }
+  return marks;
+}
+
+// later says whether read mark a is past b.
+const later = (a, b) => b === undefined || a.at > b.at || (a.at === b.at && a.n > b.n);
+
 // privatePanel wires the Private box and the conversation, and returns the
-// handlers of the event stream's routes and private events.
-export function privatePanel() {
+// handlers of the event stream's routes and private events. onUnread is
+// told the count of unread messages, in all conversations, and a sentence
+// saying whose they are, whenever it may have changed.
+export function privatePanel(onUnread) {
   const el = {
     layout: $("layout"),
     people: $("people"),
@@ -35,7 +62,7 @@ export function privatePanel() {
   // page holds the newest of each conversation, and scrolling up fetches
   // older ones, so each is the end of its conversation without a gap.
   const convs = new Map();
-  const unread = new Map(); // name -> messages received while closed
+  let marks = loadMarks(); // name -> read mark
   const drafts = new Map(); // name -> what was typed and not sent
   let current = null; // the name whose conversation is open
   let fresh = true; // the next private event is a stream's first
@@ -49,16 +76,68 @@ export function privatePanel() {
   function privateBubble(m) {
     let label;
     if (m.sent) {
-      label = span("seq", "sent");
+      label = span("tag", "sent");
       label.title = "Private messages have no delivery receipt: one lost on the way is lost.";
     } else {
       const hops = START_HOP_LIMIT + 1 - m.hopLimit;
-      label = span("seq", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
+      label = span("tag", hops === 1 ? "direct" : hops > 1 ? hops + " hops" : "hop limit " + m.hopLimit);
       label.title = "Arrived with hop limit " + m.hopLimit;
     }
     const li = bubble(m.origin, m.sent, [label], m.time, m.text);
     li.dataset.seq = String(m.seq);
     return li;
+  }
+
+  // unreadOf counts the received messages of a conversation that arrived
+  // after its read mark; all of them without one.
+  function unreadOf(name) {
+    const mark = marks.get(name);
+    let count = 0;
+    let tied = 0;
+    for (const m of convs.get(name) || []) {
+      if (m.sent) continue;
+      const at = Date.parse(m.time);
+      if (mark === undefined || at > mark.at) count++;
+      else if (at === mark.at) tied++;
+    }
+    return mark === undefined ? count : count + Math.max(0, tied - mark.n);
+  }
+
+  // seeing says whether the open conversation is on the screen, where its
+  // messages are read: a phone may show another part of the page.
+  function seeing() {
+    return current !== null && shown(el.box) && document.visibilityState !== "hidden";
+  }
+
+  // markRead moves the read mark of the open conversation to its newest
+  // received message, if the user sees it, and keeps it in the browser.
+  function markRead() {
+    if (!seeing()) return;
+    let mark;
+    for (const m of convs.get(current) || []) {
+      const at = Date.parse(m.time);
+      if (m.sent || Number.isNaN(at)) continue;
+      if (mark === undefined || at > mark.at) mark = { at, n: 1 };
+      else if (at === mark.at) mark.n++;
+    }
+    if (mark === undefined || !later(mark, marks.get(current))) return;
+    // Another tab of this page may have read further meanwhile.
+    const stored = loadMarks();
+    for (const [name, m] of marks) if (later(m, stored.get(name))) stored.set(name, m);
+    if (later(mark, stored.get(current))) stored.set(current, mark);
+    marks = stored;
+    try {
+      localStorage.setItem(READ_KEY, JSON.stringify(Object.fromEntries(marks)));
+    } catch {
+      // Without storage it is read until the page is reloaded.
+    }
+    renderPeople();
+  }
+
+  function tellUnread() {
+    const names = [...convs.keys()].map((name) => [name, unreadOf(name)]).filter(([, n]) => n > 0);
+    const total = names.reduce((sum, [, n]) => sum + n, 0);
+    onUnread(total, names.map(([name, n]) => n + " new from " + name).join(", "));
   }
 
   const older = olderPages({
@@ -78,10 +157,10 @@ export function privatePanel() {
     b.setAttribute("aria-pressed", String(name === current));
     const hop = routes.get(name);
     b.append(span("person-name", name), span("hop", hop === undefined ? "no route yet" : "via " + hop));
-    const n = unread.get(name) || 0;
+    const n = unreadOf(name);
     if (n > 0) {
-      const badge = span("unread", String(n));
-      badge.title = n === 1 ? "1 unread message" : n + " unread messages";
+      const badge = span("unread", n + " new");
+      badge.title = n + " new from " + name;
       b.append(badge);
     }
     b.addEventListener("click", () => open(name));
@@ -104,6 +183,7 @@ export function privatePanel() {
     el.peopleCount.textContent = "(" + names.length + ")";
     el.noPeople.hidden = names.length > 0;
     if (focused !== undefined) button(focused)?.focus();
+    tellUnread();
   }
 
   function showVia() {
@@ -117,6 +197,7 @@ export function privatePanel() {
     const list = convs.get(current) || [];
     older.reset();
     el.list.replaceChildren(...list.map(privateBubble));
+    markDays(el.list);
     el.emptyName.textContent = current;
     el.empty.hidden = list.length > 0;
     scrollDown();
@@ -136,12 +217,13 @@ export function privatePanel() {
     if (current !== name || convs.has(name) || page.list.length === 0) return;
     convs.set(name, page.list);
     renderConversation();
+    renderPeople();
+    markRead();
   }
 
   function open(name) {
     if (current !== null) drafts.set(current, el.text.value);
     current = name;
-    unread.delete(name);
     el.with.textContent = name;
     el.box.hidden = false;
     el.layout.classList.add("with-private");
@@ -152,13 +234,13 @@ export function privatePanel() {
     renderConversation();
     if (!convs.has(name)) fetchNewest(name);
     renderPeople();
-    // On a phone the conversation is below the chat: bring it into view.
-    el.box.scrollIntoView({ block: "nearest" });
+    markRead();
     el.text.focus({ preventScroll: true });
   }
 
   function close() {
     const was = current;
+    if (was === null) return;
     drafts.set(was, el.text.value);
     current = null;
     el.box.hidden = true;
@@ -176,27 +258,26 @@ export function privatePanel() {
     fresh = false;
     if (replace) convs.clear();
     const follow = atBottom(el.scroller);
-    const shown = [];
+    const added = [];
     for (const m of list) {
       if (!convs.has(m.with)) convs.set(m.with, []);
       convs.get(m.with).push(m);
-      if (m.with === current) shown.push(m);
-      else if (!replace && !m.sent) unread.set(m.with, (unread.get(m.with) || 0) + 1);
+      if (m.with === current) added.push(m);
     }
-    renderPeople();
-    if (current === null) return;
-    if (replace) {
+    if (current !== null && replace) {
       renderConversation();
       if (!convs.has(current)) fetchNewest(current);
-      return;
+    } else if (added.length > 0) {
+      el.list.append(...added.map(privateBubble));
+      markDays(el.list);
+      el.empty.hidden = true;
+      if (follow || (sentHere && added.some((m) => m.sent))) {
+        sentHere = false;
+        scrollDown();
+      }
     }
-    if (shown.length === 0) return;
-    el.list.append(...shown.map(privateBubble));
-    el.empty.hidden = true;
-    if (follow || (sentHere && shown.some((m) => m.sent))) {
-      sentHere = false;
-      scrollDown();
-    }
+    renderPeople();
+    markRead();
   }
 
   function setRoutes(list) {
@@ -234,6 +315,16 @@ export function privatePanel() {
   el.box.addEventListener("keydown", (ev) => {
     if (ev.key === "Escape" && !ev.isComposing) close();
   });
+  // What another tab of this page read is read here too.
+  window.addEventListener("storage", (ev) => {
+    if (ev.key !== READ_KEY && ev.key !== null) return;
+    marks = loadMarks();
+    renderPeople();
+  });
+  document.addEventListener("visibilitychange", markRead);
+  // After midnight, Today is Yesterday.
+  setInterval(() => markDays(el.list), 60 * 1000);
+  keepBottom(el.scroller);
 
   return {
     routes: setRoutes,
@@ -241,5 +332,8 @@ export function privatePanel() {
     streamOpened: () => {
       fresh = true;
     },
+    // shown is called when the conversation may have come into sight.
+    shown: markRead,
+    close,
   };
 }
