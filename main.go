@@ -49,67 +49,95 @@ func (e *usageError) Error() string { return "-" + e.flag + ": " + e.why }
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("gossiper", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	uiPort := fs.String("UIPort", "8080", "port for the UI client")
-	gossipAddr := fs.String("gossipAddr", "127.0.0.1:5000", "ip:port for the gossiper")
-	name := fs.String("name", "", "name of the gossiper")
-	peers := fs.String("peers", "", "comma separated list of peers of the form ip:port")
-	simple := fs.Bool("simple", false, "run gossiper in simple broadcast mode")
-	debug := fs.Bool("debug", false, "log diagnostics (dropped packets, failed sends) to stderr")
-	data := fs.String("data", "", "folder that keeps the chat history across restarts (default: memory only)")
-	guiPort := fs.String("GUIPort", "8080", "port of the web page and its JSON API; 0 turns them off")
-	rtimer := fs.String("rtimer", "0", "seconds between route rumors, the first at start; 0 sends none")
-	guiHost := fs.String("GUIHost", "127.0.0.1", "IP address the web page listens on; any but loopback opens the chat, with no password, to the network")
-	maxMemory := fs.String("maxMemory", "256MiB", "resident memory the node keeps under, whatever strangers send (MiB or GiB; at least 64MiB)")
+	var v flagValues
+	fs.StringVar(&v.uiPort, "UIPort", "8080", "port for the UI client")
+	fs.StringVar(&v.gossipAddr, "gossipAddr", "127.0.0.1:5000", "ip:port for the gossiper")
+	fs.StringVar(&v.name, "name", "", "name of the gossiper")
+	fs.StringVar(&v.peers, "peers", "", "comma separated list of peers of the form ip:port")
+	fs.BoolVar(&v.simple, "simple", false, "run gossiper in simple broadcast mode")
+	fs.BoolVar(&v.debug, "debug", false, "log diagnostics (dropped packets, failed sends) to stderr")
+	fs.StringVar(&v.data, "data", "", "folder that keeps the chat history across restarts (default: memory only)")
+	fs.StringVar(&v.guiPort, "GUIPort", "8080", "port of the web page and its JSON API; 0 turns them off")
+	fs.StringVar(&v.rtimer, "rtimer", "0", "seconds between route rumors, the first at start; 0 sends none")
+	fs.StringVar(&v.guiHost, "GUIHost", "127.0.0.1", "IP address the web page listens on; any but loopback opens the chat, with no password, to the network")
+	fs.StringVar(&v.maxMemory, "maxMemory", "256MiB", "resident memory the node keeps under, whatever strangers send (MiB or GiB; at least 64MiB)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := &options{cfg: gossiper.DefaultConfig(), debug: *debug, dataDir: *data}
-	o.cfg.Simple = *simple
-	budget, err := parseBytes(*maxMemory)
+	o := &options{cfg: gossiper.DefaultConfig(), debug: v.debug, dataDir: v.data}
+	o.cfg.Simple = v.simple
+	if err := o.setNode(&v); err != nil {
+		return nil, err
+	}
+	if err := o.setPorts(&v); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// flagValues are the gossiper's flags as typed, before they are checked.
+type flagValues struct {
+	uiPort, gossipAddr, name, peers, data, guiPort, rtimer, guiHost, maxMemory string
+	simple, debug                                                              bool
+}
+
+// setNode checks the flags that shape the node itself: its memory, route
+// timer, name, address and peers.
+func (o *options) setNode(v *flagValues) error {
+	budget, err := parseBytes(v.maxMemory)
 	if err != nil {
-		return nil, &usageError{"maxMemory", err.Error()}
+		return &usageError{"maxMemory", err.Error()}
 	}
 	o.cfg.MemoryBudget = budget
-	if secs, err := strconv.Atoi(*rtimer); err != nil || secs < 0 || secs > 86400 {
-		return nil, &usageError{"rtimer", fmt.Sprintf("%q is not a number of seconds (0-86400)", *rtimer)}
-	} else {
-		o.cfg.RouteInterval = time.Duration(secs) * time.Second
+	secs, err := strconv.Atoi(v.rtimer)
+	if err != nil || secs < 0 || secs > 86400 {
+		return &usageError{"rtimer", fmt.Sprintf("%q is not a number of seconds (0-86400)", v.rtimer)}
 	}
-	port, err := strconv.Atoi(*uiPort)
-	if err != nil || port < 1 || port > 65535 {
-		return nil, &usageError{"UIPort", fmt.Sprintf("%q is not a port number (1-65535)", *uiPort)}
+	o.cfg.RouteInterval = time.Duration(secs) * time.Second
+	if o.cfg.Addr, err = messages.ParseAddr(v.gossipAddr); err != nil {
+		return &usageError{"gossipAddr", err.Error()}
 	}
-	o.uiAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if gp, err := strconv.Atoi(*guiPort); err != nil || gp < 0 || gp > 65535 {
-		return nil, &usageError{"GUIPort", fmt.Sprintf("%q is not a port number (1-65535, or 0 for no page)", *guiPort)}
-	} else if ip, err := netip.ParseAddr(*guiHost); err != nil || ip.Zone() != "" {
-		return nil, &usageError{"GUIHost", fmt.Sprintf("%q is not an IP address", *guiHost)}
-	} else if gp > 0 {
-		o.guiAddr = netip.AddrPortFrom(ip, uint16(gp)).String()
+	if err := messages.ValidateName(v.name); err != nil {
+		return &usageError{"name", err.Error()}
 	}
-	if o.cfg.Addr, err = messages.ParseAddr(*gossipAddr); err != nil {
-		return nil, &usageError{"gossipAddr", err.Error()}
-	}
-	if err := messages.ValidateName(*name); err != nil {
-		return nil, &usageError{"name", err.Error()}
-	}
-	o.cfg.Name = *name
-	for _, p := range strings.Split(*peers, ",") {
+	o.cfg.Name = v.name
+	for _, p := range strings.Split(v.peers, ",") {
 		if strings.TrimSpace(p) == "" {
 			continue
 		}
 		a, err := messages.ParseAddr(p)
 		if err != nil {
-			return nil, &usageError{"peers", err.Error()}
+			return &usageError{"peers", err.Error()}
 		}
 		if a != o.cfg.Addr {
 			o.cfg.Peers = append(o.cfg.Peers, a)
 		}
 	}
-	return o, nil
+	return nil
+}
+
+// setPorts checks the client's UI port and the page's address.
+func (o *options) setPorts(v *flagValues) error {
+	port, err := strconv.Atoi(v.uiPort)
+	if err != nil || port < 1 || port > 65535 {
+		return &usageError{"UIPort", fmt.Sprintf("%q is not a port number (1-65535)", v.uiPort)}
+	}
+	o.uiAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	gp, err := strconv.Atoi(v.guiPort)
+	if err != nil || gp < 0 || gp > 65535 {
+		return &usageError{"GUIPort", fmt.Sprintf("%q is not a port number (1-65535, or 0 for no page)", v.guiPort)}
+	}
+	ip, err := netip.ParseAddr(v.guiHost)
+	if err != nil || ip.Zone() != "" {
+		return &usageError{"GUIHost", fmt.Sprintf("%q is not an IP address", v.guiHost)}
+	}
+	if gp > 0 {
+		o.guiAddr = netip.AddrPortFrom(ip, uint16(gp)).String()
+	}
+	return nil
 }
 
 // parseBytes reads a memory size: a number of MiB, or one with a MiB or
@@ -154,19 +182,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gossiper:", err)
 		return 2
 	}
-	// The node's structures keep within their budgets (see gossiper's
-	// budgets); the runtime's limit makes the garbage collector return
-	// what they drop before the process grows past the whole budget. It
-	// covers only the memory the Go runtime manages, so it leaves room for
-	// what the process holds besides: the program's code and the C
-	// library's pages, some 8 MiB, and an eighth for the collector to
-	// catch up under a flood of garbage.
-	debug.SetMemoryLimit(o.cfg.MemoryBudget/8*7 - 8<<20)
-	level := slog.LevelInfo
-	if o.debug {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	limitMemory(o.cfg.MemoryBudget)
+	logger := newLogger(o.debug, stderr)
 
 	node := gossiper.NewNode(o.cfg, tr, stdout, logger)
 	history, err := openHistory(o.dataDir, node, logger)
@@ -197,6 +214,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// limitMemory sets the Go runtime's memory limit for a node whose budget
+// is budget. The node's structures keep within their budgets (see
+// gossiper's budgets); the runtime's limit makes the garbage collector
+// return what they drop before the process grows past the whole budget. It
+// covers only the memory the Go runtime manages, so it leaves room for what
+// the process holds besides: the program's code and the C library's pages,
+// some 8 MiB, and an eighth for the collector to catch up under a flood of
+// garbage.
+func limitMemory(budget int64) {
+	debug.SetMemoryLimit(budget/8*7 - 8<<20)
+}
+
+// newLogger writes diagnostics to stderr: warnings and notes, and with
+// -debug every dropped packet and failed send.
+func newLogger(debugOn bool, stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if debugOn {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // listen binds the gossip socket and the client socket; an error names the
