@@ -30,11 +30,8 @@ func main() {
 
 func run(args []string, stderr io.Writer) int { return runOut(args, os.Stdout, stderr) }
 
-func runOut(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: client [-UIPort=P] [-dest=NAME] -msg=TEXT
+// usage is what -help prints before the flags.
+const usage = `usage: client [-UIPort=P] [-dest=NAME] -msg=TEXT
        client [-UIPort=P] -file=NAME
        client [-UIPort=P] -file=NAME -dest=NODE -request=METAHASH
 
@@ -55,7 +52,13 @@ and exits 1. A gossiper of another implementation does not answer: after
 1 s without an answer the client says so on stderr and exits 0. Quote a
 message with spaces, -msg='Hello world': any other argument is an error.
 
-`)
+`
+
+func runOut(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
 	uiPort := fs.String("UIPort", "8080", "the gossiper's UI `port`")
@@ -301,32 +304,10 @@ const answerWait = 3 * time.Second
 // fileCommand shares a file, or downloads one, through the gossiper at
 // addr, and says what came of it.
 func fileCommand(addr, msg, file, dest, request string, stdout, stderr io.Writer) int {
-	switch {
-	case msg != "":
-		fmt.Fprintln(stderr, "client: -msg goes without -file and -request: send a message or a file command, not both")
+	m, err := fileMessage(msg, file, dest, request)
+	if err != nil {
+		fmt.Fprintln(stderr, "client:", err)
 		return 2
-	case file == "":
-		fmt.Fprintln(stderr, "client: -file: a download needs the name to save it as, -file=NAME")
-		return 2
-	case request != "" && dest == "":
-		fmt.Fprintln(stderr, "client: -dest: a download needs the node to download from, -dest=NODE")
-		return 2
-	case request == "" && dest != "":
-		fmt.Fprintln(stderr, "client: -request: a download needs the file's metahash, -request=METAHASH (sharing takes -file alone)")
-		return 2
-	}
-	m := messages.Message{File: file, Destination: dest}
-	if request != "" {
-		meta, err := hex.DecodeString(request)
-		if err != nil || len(meta) != messages.HashBytes {
-			fmt.Fprintf(stderr, "client: -request: %q is not a metahash: 64 hex digits\n", request)
-			return 2
-		}
-		if err := messages.ValidateName(dest); err != nil {
-			fmt.Fprintln(stderr, "client: -dest:", err)
-			return 2
-		}
-		m.Request = meta
 	}
 	b, err := encode(m)
 	if err != nil {
@@ -361,4 +342,32 @@ func fileCommand(addr, msg, file, dest, request string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "%x  %s\n", r.MetaHash, file)
 	}
 	return 0
+}
+
+// fileMessage is the file command that the flags ask for, or what is wrong
+// with them, naming the flag.
+func fileMessage(msg, file, dest, request string) (messages.Message, error) {
+	switch {
+	case msg != "":
+		return messages.Message{}, errors.New("-msg goes without -file and -request: send a message or a file command, not both")
+	case file == "":
+		return messages.Message{}, errors.New("-file: a download needs the name to save it as, -file=NAME")
+	case request != "" && dest == "":
+		return messages.Message{}, errors.New("-dest: a download needs the node to download from, -dest=NODE")
+	case request == "" && dest != "":
+		return messages.Message{}, errors.New("-request: a download needs the file's metahash, -request=METAHASH (sharing takes -file alone)")
+	}
+	m := messages.Message{File: file, Destination: dest}
+	if request == "" {
+		return m, nil
+	}
+	meta, err := hex.DecodeString(request)
+	if err != nil || len(meta) != messages.HashBytes {
+		return messages.Message{}, fmt.Errorf("-request: %q is not a metahash: 64 hex digits", request)
+	}
+	if err := messages.ValidateName(dest); err != nil {
+		return messages.Message{}, fmt.Errorf("-dest: %w", err)
+	}
+	m.Request = meta
+	return m, nil
 }
