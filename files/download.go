@@ -109,36 +109,10 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 		return Partial{}, ErrClosed
 	}
 	if p := l.partialByMeta(meta); p != nil {
-		if p.name != name {
-			return Partial{}, errorf(ErrDownloading, "cannot download %s as %q: it is already being downloaded as %q", meta, name, p.name)
-		}
-		if dest != "" && dest != p.dest {
-			old := p.dest
-			p.dest = dest
-			if err := l.saveRecord(p); err != nil {
-				p.dest = old
-				return Partial{}, err
-			}
-		}
-		return p.snapshot(), nil
+		return l.resume(p, name, meta, dest)
 	}
-	if p := l.partialByName(name); p != nil {
-		return Partial{}, errorf(ErrNameTaken, "cannot download %s as %q: another download (of %s) is saving to that name", meta, name, p.meta)
-	}
-	if e := l.entryByMeta(meta); e != nil {
-		where := "shares it"
-		if e.downloaded {
-			where = "downloaded it"
-		}
-		return Partial{}, fmt.Errorf("cannot download %s as %q: %w: it %s as %q", meta, name, ErrAlreadyHave, where, e.name)
-	}
-	if l.count() >= l.maxFiles {
-		return Partial{}, l.fullError("download " + name)
-	}
-	if fi, err := os.Lstat(final); err == nil {
-		if !fi.Mode().IsRegular() || !holds(final, meta) {
-			return Partial{}, errorf(ErrNameTaken, "cannot download %s as %q: a different file of that name is already in the downloads folder %s", meta, name, l.downloads)
-		}
+	if err := l.mayBegin(name, final, meta); err != nil {
+		return Partial{}, err
 	}
 	f, base, unlock, err := l.createPartialFile(meta)
 	if err != nil {
@@ -160,6 +134,47 @@ func (l *Library) Begin(name string, meta Hash, dest string) (Partial, error) {
 	}
 	l.partials = append(l.partials, p)
 	return p.snapshot(), nil
+}
+
+// resume returns p, the download of meta in progress, begun again as name
+// from dest (none: the node it had).
+func (l *Library) resume(p *partial, name string, meta Hash, dest string) (Partial, error) {
+	if p.name != name {
+		return Partial{}, errorf(ErrDownloading, "cannot download %s as %q: it is already being downloaded as %q", meta, name, p.name)
+	}
+	if dest != "" && dest != p.dest {
+		old := p.dest
+		p.dest = dest
+		if err := l.saveRecord(p); err != nil {
+			p.dest = old
+			return Partial{}, err
+		}
+	}
+	return p.snapshot(), nil
+}
+
+// mayBegin says why a new download of meta, saved as name at final, cannot
+// begin, or nil.
+func (l *Library) mayBegin(name, final string, meta Hash) error {
+	if p := l.partialByName(name); p != nil {
+		return errorf(ErrNameTaken, "cannot download %s as %q: another download (of %s) is saving to that name", meta, name, p.meta)
+	}
+	if e := l.entryByMeta(meta); e != nil {
+		where := "shares it"
+		if e.downloaded {
+			where = "downloaded it"
+		}
+		return fmt.Errorf("cannot download %s as %q: %w: it %s as %q", meta, name, ErrAlreadyHave, where, e.name)
+	}
+	if l.count() >= l.maxFiles {
+		return l.fullError("download " + name)
+	}
+	if fi, err := os.Lstat(final); err == nil {
+		if !fi.Mode().IsRegular() || !holds(final, meta) {
+			return errorf(ErrNameTaken, "cannot download %s as %q: a different file of that name is already in the downloads folder %s", meta, name, l.downloads)
+		}
+	}
+	return nil
 }
 
 // holds says whether the file at path has exactly the content named meta.
