@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,42 +118,13 @@ func parseAttackFlags(args []string, errOut io.Writer) (attackOptions, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, usageErr{err}
 	}
-	var bad []string
-	want := map[string]bool{}
-	for _, n := range strings.Split(o.only, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			want[n] = true
-		}
-	}
-	for n := range want {
-		known := false
-		for _, s := range attackSpecs {
-			known = known || s.name == n || s.group == n
-		}
-		if !known {
-			bad = append(bad, n)
-		}
-	}
-	for _, s := range attackSpecs {
-		if len(want) == 0 || want[s.name] || want[s.group] {
-			o.specs = append(o.specs, s)
-		}
-	}
-	var err error
-	switch {
-	case len(bad) > 0:
-		err = fmt.Errorf("-only: no attack %s; the attacks are %s", strings.Join(bad, ", "), attackGroups())
-	case fs.NArg() > 0:
+	specs, err := selectAttacks(o.only)
+	o.specs = specs
+	if err == nil && fs.NArg() > 0 {
 		err = errors.New("no arguments, only flags")
-	case o.chatEvery <= 0 || o.after < 0 || o.deadline <= 0 || o.warmup <= 0:
-		err = errors.New("-chat-every, -deadline and -warmup must be positive, -after at least 0")
-	case o.floodCount < 1 || o.floodSockets < 1 || o.historyCount < 1 || o.ampOrigins < 0 || o.ampDups < 1 || o.ampStatuses < 1 || o.ampBig < 1 ||
-		o.fillOrigins < 1 || o.fillSockets < 1 || o.windowIDs < 1 || o.windowPerOrigin < 1 || o.privates < 1:
-		err = errors.New("the counts must be at least 1 (-amp-origins at least 0)")
-	case o.textSize < 1 || o.textSize > 65000 || o.httpLimitMiB < 1:
-		err = errors.New("-text must be 1 to 65000 bytes, -http-limit at least 1 MiB")
-	case o.floodTime <= 0 || o.loopTime <= 0 || o.quiet <= 0 || o.quietMax <= 0 || o.fillTime < 0 || o.joinWait <= 0 || o.claimsTime <= 0:
-		err = errors.New("the durations must be positive")
+	}
+	if err == nil {
+		err = o.check()
 	}
 	if err != nil {
 		fmt.Fprintln(errOut, err)
@@ -160,6 +132,50 @@ func parseAttackFlags(args []string, errOut io.Writer) (attackOptions, error) {
 		return o, usageErr{err}
 	}
 	return o, nil
+}
+
+// selectAttacks is the attacks that -only names, by name or group, in
+// their order: all of them when it names none.
+func selectAttacks(only string) ([]attackSpec, error) {
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var bad []string
+	for n := range want {
+		if !slices.ContainsFunc(attackSpecs, func(s attackSpec) bool { return s.name == n || s.group == n }) {
+			bad = append(bad, n)
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return nil, fmt.Errorf("-only: no attack %s; the attacks are %s", strings.Join(bad, ", "), attackGroups())
+	}
+	var specs []attackSpec
+	for _, s := range attackSpecs {
+		if len(want) == 0 || want[s.name] || want[s.group] {
+			specs = append(specs, s)
+		}
+	}
+	return specs, nil
+}
+
+// check says which of the options' values no attack can run with.
+func (o *attackOptions) check() error {
+	switch {
+	case o.chatEvery <= 0 || o.after < 0 || o.deadline <= 0 || o.warmup <= 0:
+		return errors.New("-chat-every, -deadline and -warmup must be positive, -after at least 0")
+	case o.floodCount < 1 || o.floodSockets < 1 || o.historyCount < 1 || o.ampOrigins < 0 || o.ampDups < 1 || o.ampStatuses < 1 || o.ampBig < 1 ||
+		o.fillOrigins < 1 || o.fillSockets < 1 || o.windowIDs < 1 || o.windowPerOrigin < 1 || o.privates < 1:
+		return errors.New("the counts must be at least 1 (-amp-origins at least 0)")
+	case o.textSize < 1 || o.textSize > 65000 || o.httpLimitMiB < 1:
+		return errors.New("-text must be 1 to 65000 bytes, -http-limit at least 1 MiB")
+	case o.floodTime <= 0 || o.loopTime <= 0 || o.quiet <= 0 || o.quietMax <= 0 || o.fillTime < 0 || o.joinWait <= 0 || o.claimsTime <= 0:
+		return errors.New("the durations must be positive")
+	}
+	return nil
 }
 
 func attackGroups() string {
