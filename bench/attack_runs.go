@@ -92,19 +92,7 @@ func runHTTPHistory(e *attackEnv) error {
 		return err
 	}
 	// The cross-site checks come first, while answers are small.
-	var open, refused []string
-	for _, p := range []string{"/message", "/node", "/id", "/routes", "/private", "/events", "/metrics"} {
-		st, err := attack.CrossSiteGET(e.client, e.target.url(p), false)
-		switch {
-		case err != nil:
-			refused = append(refused, p+" "+err.Error())
-		case st == http.StatusOK:
-			open = append(open, p)
-		default:
-			refused = append(refused, p+" "+strconv.Itoa(st))
-		}
-	}
-	nav, navErr := attack.CrossSiteGET(e.client, e.target.url("/"), true)
+	sayCrossSite := crossSiteReads(e)
 	s, err := e.socket()
 	if err != nil {
 		return err
@@ -134,19 +122,40 @@ func runHTTPHistory(e *attackEnv) error {
 	} else {
 		e.say("first message event of GET /events: %s in %v", cappedSize(en, ecapped), seconds(evTook))
 	}
-	if len(open) == 0 {
-		open = []string{"none"}
-	}
-	e.say("GET with Sec-Fetch-Site: cross-site answered 200 on %s", strings.Join(open, " "))
-	if len(refused) > 0 {
-		e.say("refused: %s", strings.Join(refused, ", "))
-	}
-	if navErr != nil {
-		e.say("/ as a cross-site navigation: %v", navErr)
-	} else {
-		e.say("/ as a cross-site navigation: %d", nav)
-	}
+	sayCrossSite()
 	return nil
+}
+
+// crossSiteReads sends the target a cross-site GET on each path of the API
+// and one cross-site navigation to /, and returns what says the answers.
+func crossSiteReads(e *attackEnv) (say func()) {
+	var open, refused []string
+	for _, p := range []string{"/message", "/node", "/id", "/routes", "/private", "/events", "/metrics"} {
+		st, err := attack.CrossSiteGET(e.client, e.target.url(p), false)
+		switch {
+		case err != nil:
+			refused = append(refused, p+" "+err.Error())
+		case st == http.StatusOK:
+			open = append(open, p)
+		default:
+			refused = append(refused, p+" "+strconv.Itoa(st))
+		}
+	}
+	nav, navErr := attack.CrossSiteGET(e.client, e.target.url("/"), true)
+	return func() {
+		if len(open) == 0 {
+			open = []string{"none"}
+		}
+		e.say("GET with Sec-Fetch-Site: cross-site answered 200 on %s", strings.Join(open, " "))
+		if len(refused) > 0 {
+			e.say("refused: %s", strings.Join(refused, ", "))
+		}
+		if navErr != nil {
+			e.say("/ as a cross-site navigation: %v", navErr)
+		} else {
+			e.say("/ as a cross-site navigation: %d", nav)
+		}
+	}
 }
 
 func cappedSize(n int64, capped bool) string {
