@@ -23,6 +23,7 @@ type peerOrigin struct{ peer, origin string }
 type sentMark struct {
 	last   uint32    // the highest ID sent to the peer
 	at     time.Time // when
+	acked  uint32    // the ID the peer's last status asked for
 	want   uint32    // the ID the peer's statuses ask for
 	wantAt time.Time // since when they ask for it
 }
@@ -35,6 +36,22 @@ func (f *inflight) sent(peer string, r *messages.RumorMessage, now time.Time) {
 	m := f.mark(peer, r.Origin, now)
 	m.last = max(m.last, r.ID)
 	m.at = now
+}
+
+// heard notes the ID of origin that the peer's status asks for. A status
+// that crosses rumors on their way asks for no less than the peer's
+// statuses before it did; one that asks for less comes from a peer that
+// lost what it held (it restarted without its history), and the rumors
+// sent to it are gone too: none of them is on its way any more.
+func (f *inflight) heard(peer, origin string, want uint32) {
+	m := f.marks[peerOrigin{peer, origin}]
+	if m == nil {
+		return
+	}
+	if want < m.acked {
+		m.last = min(m.last, want-1)
+	}
+	m.acked = want
 }
 
 // toSend returns the ID of origin's rumor to send to peer, whose status
