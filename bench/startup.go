@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/peerster/Peerster/internal/procstat"
 )
 
 // The startup command answers: how long after a gossiper is started can a
@@ -271,15 +273,11 @@ func (p *startupProgram) measure(table *udpTable, stderr *os.File, timeout, inte
 // field 10 of /proc/<pid>/stat, or -1. Where a page fault is dear, in some
 // virtual machines, they are most of a Go program's start-up.
 func minorFaults(pid int) int64 {
-	f := procStat(pid)
-	if len(f) < 8 {
-		return -1
-	}
-	n, err := strconv.ParseInt(f[10-3], 10, 64)
+	st, err := procstat.PID(pid)
 	if err != nil {
 		return -1
 	}
-	return n
+	return int64(st.MinorFaults)
 }
 
 func (p *startupProgram) durations() []time.Duration {
