@@ -1,10 +1,11 @@
 package gossiper
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
-	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -68,7 +69,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		c.sendStatus(from, now, namesIn(s))
 		return
 	}
-	c.print(stdoutline.InSync{With: from}.String())
+	c.print("IN SYNC WITH " + from)
 	if sess.rumor != nil {
 		c.holders.add(Posted{sess.rumor.Origin, sess.rumor.ID}, from)
 	}
@@ -82,14 +83,16 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 // implementation may list such a name.
 func (c *Core) readStatus(from string, s *messages.StatusPacket) (theirs map[string]uint32, line string) {
 	theirs = make(map[string]uint32, len(s.Want))
-	printed := stdoutline.Status{From: from, Wants: make([]stdoutline.Want, 0, len(s.Want))}
+	var b strings.Builder
+	b.WriteString("STATUS from ")
+	b.WriteString(from)
 	badNames := false
 	for _, w := range s.Want {
 		if messages.ValidateName(w.Identifier) != nil {
 			badNames = true
 			continue
 		}
-		printed.Wants = append(printed.Wants, stdoutline.Want{Origin: w.Identifier, NextID: w.NextID})
+		fmt.Fprintf(&b, " peer %s nextID %d", w.Identifier, w.NextID)
 		if _, dup := theirs[w.Identifier]; !dup {
 			theirs[w.Identifier] = max(w.NextID, 1)
 		}
@@ -97,7 +100,7 @@ func (c *Core) readStatus(from string, s *messages.StatusPacket) (theirs map[str
 	if badNames {
 		c.drop("status-bad-name")
 	}
-	return theirs, printed.String()
+	return theirs, b.String()
 }
 
 // sendStatus sends this node's status to the peer at to, with the proof
