@@ -1,33 +1,16 @@
 package gossiper
 
-// The scenarios' commands and packets for file transfer (data.go,
-// download.go). A scenario defines test files by name; their hashes and
-// bytes are then written by name in packets and read back by name in the
-// output:
-//
-//	file F chunks=3 [last=100]   a file of 3 chunks, the last of 100 bytes
-//	                             (chunk i holds "Fi" again and again)
-//	share F                      the node shares F
-//	download F from=B as=copy    the user downloads F from B, as copy
-//	resume F from=B as=copy have=1,3 [nometafile]
-//	                             a download an earlier run left
-//	failwrite F                  the runtime could not write F's download
-//	show downloads|shared
-//
-//	datarequest origin=A dest=B hop=10 F.meta     the metahash; F.2 is
-//	                                              chunk 2's hash
-//	datareply origin=B dest=A hop=10 F.2 data=F.2 the bytes of chunk 2;
-//	                                              data=F.metafile, or
-//	                                              data="text", or none
-//
-// Output adds: serve <to> datareply ... (N bytes), a reply the runtime fills
-// and sends; write F metafile|chunk N, what a download stores, with "done
-// NAME: LINE" when the file is whole; timers of downloads name their file.
+// The scenarios' file transfer (data.go, download.go): file, share,
+// download, resume, failwrite, show downloads|shared, the datarequest and
+// datareply packet parts, and the serve and write lines of the output
+// (testdata/scenarios/README). A scenario defines test files by name, and
+// their hashes and bytes are written and read back by name.
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -70,68 +53,101 @@ func (f *testFile) size() int64 {
 	return n
 }
 
-// fileCommand runs the file commands; handled is false for the others.
-func (s *scenario) fileCommand(cmd string, args []token) (r result, handled bool, err error) {
-	opt := func(key string) string {
-		for _, a := range args[1:] {
-			if k, v, ok := strings.Cut(a.s, "="); ok && k == key {
-				return v
+// defineFile defines a test file: file F chunks=N [last=M].
+func (s *scenario) defineFile(args []token) (string, error) {
+	if len(args) < 2 {
+		return "", errors.New("file takes a name and chunks=N")
+	}
+	chunks := fileOption(args[1:], "chunks")
+	n, err := strconv.Atoi(chunks)
+	if err != nil || n < 1 {
+		return "", fmt.Errorf("bad chunks=%q", chunks)
+	}
+	last := chunkSize
+	if v := fileOption(args[1:], "last"); v != "" {
+		if last, err = strconv.Atoi(v); err != nil || last < 1 || last > chunkSize {
+			return "", fmt.Errorf("bad last=%q", v)
+		}
+	}
+	if s.files == nil {
+		s.files = map[string]*testFile{}
+	}
+	s.files[args[0].s] = newTestFile(args[0].s, n, last)
+	return "", nil
+}
+
+func (s *scenario) share(args []token) (string, error) {
+	f, err := s.fileArg(args)
+	if err != nil {
+		return "", err
+	}
+	s.core.ShareFile(SharedFile{Name: f.name, MetaHash: f.meta, Metafile: f.metafile, Size: f.size()})
+	return "", nil
+}
+
+func (s *scenario) download(args []token) (result, error) {
+	var r result
+	f, err := s.fileArg(args)
+	if err != nil {
+		return r, err
+	}
+	r.out, r.err = s.core.StartDownload(fileOption(args[1:], "as"), fileOption(args[1:], "from"), f.meta, s.now)
+	return r, nil
+}
+
+// resume is a download an earlier run of the node left: with its metafile
+// and the chunks in have=, or with nothing yet (nometafile).
+func (s *scenario) resume(args []token) (result, error) {
+	var r result
+	f, err := s.fileArg(args)
+	if err != nil {
+		return r, err
+	}
+	var have []bool
+	metafile := f.metafile
+	if slices.ContainsFunc(args, func(a token) bool { return a.s == "nometafile" }) {
+		metafile = nil
+	} else {
+		have = make([]bool, len(f.chunks))
+		for _, v := range strings.Split(fileOption(args[1:], "have"), ",") {
+			if i, err := strconv.Atoi(v); err == nil && i >= 1 && i <= len(have) {
+				have[i-1] = true
 			}
 		}
-		return ""
 	}
-	var f *testFile
-	if cmd != "file" && len(args) > 0 {
-		if f = s.files[args[0].s]; f == nil {
-			return r, true, fmt.Errorf("no file %q defined", args[0].s)
+	r.out, r.err = s.core.ResumeDownload(fileOption(args[1:], "as"), fileOption(args[1:], "from"), f.meta, metafile, have, s.now)
+	return r, nil
+}
+
+// failWrite is the runtime's report that it could not write a download.
+func (s *scenario) failWrite(args []token) (result, error) {
+	f, err := s.fileArg(args)
+	if err != nil {
+		return result{}, err
+	}
+	return result{out: s.core.DownloadFailed(f.meta, fmt.Errorf("disk full"), s.now)}, nil
+}
+
+// fileArg is the file a command names first.
+func (s *scenario) fileArg(args []token) (*testFile, error) {
+	if len(args) == 0 {
+		return nil, errors.New("a file command names a file defined by file")
+	}
+	f := s.files[args[0].s]
+	if f == nil {
+		return nil, fmt.Errorf("no file %q defined", args[0].s)
+	}
+	return f, nil
+}
+
+// fileOption is the value of key=value among args, "" when it is absent.
+func fileOption(args []token, key string) string {
+	for _, a := range args {
+		if k, v, ok := strings.Cut(a.s, "="); ok && k == key {
+			return v
 		}
 	}
-	switch cmd {
-	case "file":
-		if len(args) < 2 {
-			return r, true, fmt.Errorf("file takes a name and chunks=N")
-		}
-		n, err := strconv.Atoi(opt("chunks"))
-		if err != nil || n < 1 {
-			return r, true, fmt.Errorf("bad chunks=%q", opt("chunks"))
-		}
-		last := chunkSize
-		if v := opt("last"); v != "" {
-			if last, err = strconv.Atoi(v); err != nil || last < 1 || last > chunkSize {
-				return r, true, fmt.Errorf("bad last=%q", v)
-			}
-		}
-		if s.files == nil {
-			s.files = map[string]*testFile{}
-		}
-		s.files[args[0].s] = newTestFile(args[0].s, n, last)
-		return r, true, nil
-	case "share":
-		s.core.ShareFile(SharedFile{Name: f.name, MetaHash: f.meta, Metafile: f.metafile, Size: f.size()})
-		return r, true, nil
-	case "download":
-		r.out, r.err = s.core.StartDownload(opt("as"), opt("from"), f.meta, s.now)
-		return r, true, nil
-	case "resume":
-		var have []bool
-		metafile := f.metafile
-		if slices.ContainsFunc(args, func(a token) bool { return a.s == "nometafile" }) {
-			metafile = nil
-		} else {
-			have = make([]bool, len(f.chunks))
-			for _, v := range strings.Split(opt("have"), ",") {
-				if i, err := strconv.Atoi(v); err == nil && i >= 1 && i <= len(have) {
-					have[i-1] = true
-				}
-			}
-		}
-		r.out, r.err = s.core.ResumeDownload(opt("as"), opt("from"), f.meta, metafile, have, s.now)
-		return r, true, nil
-	case "failwrite":
-		r.out = s.core.DownloadFailed(f.meta, fmt.Errorf("disk full"), s.now)
-		return r, true, nil
-	}
-	return r, false, nil
+	return ""
 }
 
 // hashRef resolves F.meta or F.N to a hash, or hex.
@@ -292,28 +308,25 @@ func (s *scenario) timerPeer(tm Timer) string {
 	return strings.TrimSuffix(s.hashName(h), ".meta")
 }
 
-// showFiles renders show downloads and show shared.
-func (s *scenario) showFiles(what string) []string {
+func (s *scenario) showDownloads() []string {
 	var lines []string
-	switch what {
-	case "downloads":
-		for _, d := range s.core.Downloads() {
-			line := fmt.Sprintf("download %s of %s from %s: %s, %d of %d chunks", d.Name, strings.TrimSuffix(s.hashName(d.MetaHash[:]), ".meta"), d.Dest, d.State, d.Have, d.Chunks)
-			if d.Error != "" {
-				line += ": " + d.Error
-			}
-			if d.Warning != "" {
-				line += " (" + d.Warning + ")"
-			}
-			lines = append(lines, line)
+	for _, d := range s.core.Downloads() {
+		line := fmt.Sprintf("download %s of %s from %s: %s, %d of %d chunks", d.Name, strings.TrimSuffix(s.hashName(d.MetaHash[:]), ".meta"), d.Dest, d.State, d.Have, d.Chunks)
+		if d.Error != "" {
+			line += ": " + d.Error
 		}
-	case "shared":
-		for _, f := range s.core.SharedFiles() {
-			lines = append(lines, fmt.Sprintf("shared %s %s %d bytes", f.Name, strings.TrimSuffix(s.hashName(f.MetaHash[:]), ".meta"), f.Size))
+		if d.Warning != "" {
+			line += " (" + d.Warning + ")"
 		}
+		lines = append(lines, line)
 	}
-	if len(lines) == 0 {
-		lines = append(lines, "(none)")
+	return lines
+}
+
+func (s *scenario) showShared() []string {
+	var lines []string
+	for _, f := range s.core.SharedFiles() {
+		lines = append(lines, fmt.Sprintf("shared %s %s %d bytes", f.Name, strings.TrimSuffix(s.hashName(f.MetaHash[:]), ".meta"), f.Size))
 	}
 	return lines
 }
