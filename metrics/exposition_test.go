@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -8,201 +9,125 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/peerster/Peerster/gossiper"
 	"github.com/peerster/Peerster/internal/procstat"
 )
 
-// parsed is a page in the text format, checked line by line by parse.
+// parsed is a page as the Prometheus project's own text parser reads it.
 type parsed struct {
-	types   map[string]string  // family name -> TYPE
-	samples map[string]float64 // name{l1="v1",...} as written, unescaped -> value
-	order   []string           // the samples' keys, in the page's order
+	families map[string]*dto.MetricFamily
+	types    map[string]string  // family name -> TYPE
+	samples  map[string]float64 // name{l1="v1",...}, labels unescaped -> value
+	order    []string           // the samples' keys, in the page's order
 }
 
-// parse checks text against the Prometheus text format, version 0.0.4, as
-// far as Handler uses it: HELP and TYPE lines, then the family's samples,
-// each family in one block; names and label names as the format allows;
-// label values and HELP texts escaped; values Go floats, NaN or ±Inf. It is
-// stricter than the format in one way: Handler writes no empty lines, so
-// parse takes none.
+// parse judges text by the reference parser, expfmt, with names as the
+// 0.0.4 format allows them. That parser takes some pages that no scrape of
+// Handler may give, and which the registry of the client library would not
+// write either: a family without HELP or TYPE, a family in two blocks, a
+// sample twice, an empty line. So the page is cut before each HELP line and
+// each block is read alone: it must hold exactly one family, the one its
+// HELP names, with a TYPE.
 func parse(text string) (*parsed, error) {
-	p := &parsed{types: map[string]string{}, samples: map[string]float64{}}
-	if !strings.HasSuffix(text, "\n") {
-		return nil, fmt.Errorf("the page does not end with a line feed")
+	if !strings.HasSuffix(text, "\n") || strings.Contains(text, "\n\n") {
+		return nil, fmt.Errorf("the page does not end with one line feed, or holds an empty line")
 	}
-	helped := map[string]bool{}
-	done := map[string]bool{} // families whose block has ended
-	current := ""
-	begin := func(name string) error {
-		if name != current {
-			if done[name] {
-				return fmt.Errorf("family %s comes in two blocks", name)
-			}
-			if current != "" {
-				done[current] = true
-			}
-			current = name
-		}
-		return nil
-	}
-	for n, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-		n++
-		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
-			name, help, _ := strings.Cut(rest, " ")
-			if !validName(name) || helped[name] {
-				return nil, fmt.Errorf("line %d: bad or second HELP: %q", n, line)
-			}
-			if _, err := unescape(help, false); err != nil {
-				return nil, fmt.Errorf("line %d: %v", n, err)
-			}
-			helped[name] = true
-			if err := begin(name); err != nil {
-				return nil, fmt.Errorf("line %d: %v", n, err)
-			}
-			continue
-		}
-		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			name, typ, _ := strings.Cut(rest, " ")
-			switch typ {
-			case "counter", "gauge", "summary", "histogram", "untyped":
-			default:
-				return nil, fmt.Errorf("line %d: type %q", n, typ)
-			}
-			if !validName(name) || p.types[name] != "" {
-				return nil, fmt.Errorf("line %d: bad or second TYPE: %q", n, line)
-			}
-			if err := begin(name); err != nil {
-				return nil, fmt.Errorf("line %d: %v", n, err)
-			}
-			p.types[name] = typ
-			continue
-		}
-		if strings.HasPrefix(line, "#") || line == "" {
-			return nil, fmt.Errorf("line %d: neither HELP, TYPE nor a sample: %q", n, line)
-		}
-		key, value, err := parseSample(line)
+	p := &parsed{families: map[string]*dto.MetricFamily{}, types: map[string]string{}, samples: map[string]float64{}}
+	for n, block := range blocks(text) {
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		fams, err := parser.TextToMetricFamilies(strings.NewReader(block))
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %v: %q", n, err, line)
+			return nil, fmt.Errorf("block %d: %v", n+1, err)
 		}
-		name, _, _ := strings.Cut(key, "{")
-		family := name
-		if p.types[current] == "summary" {
-			family = strings.TrimSuffix(strings.TrimSuffix(name, "_sum"), "_count")
+		if len(fams) != 1 {
+			return nil, fmt.Errorf("block %d holds %d families, want one:\n%s", n+1, len(fams), block)
 		}
-		if family != current || p.types[current] == "" {
-			return nil, fmt.Errorf("line %d: sample %s outside its family's block (after TYPE of %q)", n, name, current)
+		for name, f := range fams {
+			if !strings.HasPrefix(block, "# HELP "+name+" ") {
+				return nil, fmt.Errorf("block %d: family %s does not open with its HELP", n+1, name)
+			}
+			if _, seen := p.types[name]; seen {
+				return nil, fmt.Errorf("family %s comes in two blocks", name)
+			}
+			if !strings.Contains(block, "\n# TYPE "+name+" ") {
+				return nil, fmt.Errorf("family %s has no TYPE", name)
+			}
+			p.types[name] = strings.ToLower(f.GetType().String())
+			p.families[name] = f
+			if err := p.add(f); err != nil {
+				return nil, err
+			}
 		}
-		if _, dup := p.samples[key]; dup {
-			return nil, fmt.Errorf("line %d: sample %s twice", n, key)
-		}
-		p.samples[key] = value
-		p.order = append(p.order, key)
 	}
 	return p, nil
 }
 
-// parseSample splits name{labels} value, checking and unescaping the labels.
-func parseSample(line string) (key string, v float64, err error) {
-	i := strings.IndexAny(line, "{ ")
-	if i < 0 {
-		return "", 0, fmt.Errorf("no value")
+// blocks cuts text before each HELP line; text must open with one.
+func blocks(text string) []string {
+	var bs []string
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, "# HELP ") || len(bs) == 0 {
+			bs = append(bs, "")
+		}
+		bs[len(bs)-1] += line
 	}
-	name, rest := line[:i], line[i:]
-	if !validName(name) {
-		return "", 0, fmt.Errorf("bad name %q", name)
-	}
-	key = name
-	if rest[0] == '{' {
-		rest = rest[1:]
+	return bs
+}
+
+// add flattens the samples of f into p, a summary's quantiles, sum and
+// count as the page writes them.
+func (p *parsed) add(f *dto.MetricFamily) error {
+	name := f.GetName()
+	for _, m := range f.GetMetric() {
 		var labels []string
-		for !strings.HasPrefix(rest, "}") {
-			ln, r, ok := strings.Cut(rest, `="`)
-			if !ok || !validName(ln) || strings.Contains(ln, ":") {
-				return "", 0, fmt.Errorf("bad label in %q", rest)
-			}
-			// The value ends at the first quote not escaped.
-			end := -1
-			for j := 0; j < len(r); j++ {
-				if r[j] == '\\' {
-					j++
-				} else if r[j] == '"' {
-					end = j
-					break
-				}
-			}
-			if end < 0 {
-				return "", 0, fmt.Errorf("unterminated label value")
-			}
-			val, err := unescape(r[:end], true)
-			if err != nil {
-				return "", 0, err
-			}
-			labels = append(labels, ln+`="`+val+`"`)
-			rest = r[end+1:]
-			if strings.HasPrefix(rest, ",") {
-				rest = rest[1:]
-			} else if !strings.HasPrefix(rest, "}") {
-				return "", 0, fmt.Errorf("no comma or brace after a label")
-			}
+		for _, l := range m.GetLabel() {
+			labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
 		}
-		key += "{" + strings.Join(labels, ",") + "}"
-		rest = rest[1:]
-	}
-	value, ok := strings.CutPrefix(rest, " ")
-	if !ok || strings.Contains(value, " ") {
-		return "", 0, fmt.Errorf("not one space then a value")
-	}
-	if v, err = strconv.ParseFloat(value, 64); err != nil {
-		return "", 0, err
-	}
-	return key, v, nil
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if !(c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
-			return false
+		key := func(name string, more ...string) string {
+			if all := append(slices.Clone(labels), more...); len(all) > 0 {
+				return name + "{" + strings.Join(all, ",") + "}"
+			}
+			return name
 		}
-	}
-	return true
-}
-
-// unescape undoes escapeLabel (quote) or escapeHelp, refusing any other
-// escape and, in a label value, a bare quote or line feed.
-func unescape(s string, quote bool) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\n' || c == '"' && quote:
-			return "", fmt.Errorf("unescaped %q in %q", c, s)
-		case c != '\\':
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch {
-		case i == len(s):
-			return "", fmt.Errorf("trailing backslash in %q", s)
-		case s[i] == '\\':
-			b.WriteByte('\\')
-		case s[i] == 'n':
-			b.WriteByte('\n')
-		case s[i] == '"' && quote:
-			b.WriteByte('"')
+		var err error
+		switch f.GetType() {
+		case dto.MetricType_COUNTER:
+			err = p.sample(key(name), m.GetCounter().GetValue())
+		case dto.MetricType_GAUGE:
+			err = p.sample(key(name), m.GetGauge().GetValue())
+		case dto.MetricType_SUMMARY:
+			for _, q := range m.GetSummary().GetQuantile() {
+				err = errors.Join(err, p.sample(key(name, `quantile="`+strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64)+`"`), q.GetValue()))
+			}
+			err = errors.Join(err, p.sample(key(name+"_sum"), m.GetSummary().GetSampleSum()),
+				p.sample(key(name+"_count"), float64(m.GetSummary().GetSampleCount())))
 		default:
-			return "", fmt.Errorf("unknown escape \\%c in %q", s[i], s)
+			err = fmt.Errorf("family %s of type %s, which Handler does not write", name, f.GetType())
+		}
+		if err != nil {
+			return err
 		}
 	}
-	return b.String(), nil
+	return nil
+}
+
+func (p *parsed) sample(key string, v float64) error {
+	if _, dup := p.samples[key]; dup {
+		return fmt.Errorf("sample %s twice", key)
+	}
+	p.samples[key] = v
+	p.order = append(p.order, key)
+	return nil
 }
 
 func scrape(t *testing.T, src Source, start time.Time) *parsed {
@@ -429,17 +354,28 @@ func TestProcessFiguresFromProc(t *testing.T) {
 	}
 }
 
-func TestParseRefusesWhatTheFormatDoes(t *testing.T) {
+// TestParseRefuses checks the checks parse adds to the reference parser,
+// and that the reference's own refusals reach the test.
+func TestParseRefuses(t *testing.T) {
+	const x = "# HELP x h\n# TYPE x gauge\n"
+	const y = "# HELP y h\n# TYPE y gauge\n"
+	if _, err := parse(x + "x 1\n" + y + "y{a=\"b\"} 2\n"); err != nil {
+		t.Fatalf("a good page: %v", err)
+	}
 	for _, bad := range []string{
-		"x 1",                               // no final line feed
-		"x 1\n",                             // no TYPE
-		"# TYPE x gauge\ny 1\n",             // outside its family
-		"# TYPE x gauge\nx{a=\"b\"c\"} 1\n", // bare quote
-		"# TYPE x gauge\nx{a=\"\\t\"} 1\n",  // unknown escape
-		"# TYPE x gauge\nx one\n",           // not a number
-		"# TYPE x gauge\n# TYPE y gauge\ny 1\n# TYPE x gauge\n",
-		"# TYPE x gauge\n# TYPE y gauge\ny 1\nx 1\n", // two blocks
-		"# TYPE 1x gauge\n",
+		x + "x 1",                      // no final line feed
+		x + "x 1\n\n",                  // an empty line
+		"x 1\n",                        // no HELP
+		"# HELP x h\nx 1\n",            // no TYPE
+		x + "y 1\n",                    // outside its family
+		x + y + "y 1\n",                // a family without samples
+		x + "x 1\n" + y + "y 1\nx 2\n", // two blocks
+		x + "x 1\n" + y + "y 1\n" + x,  // two blocks
+		x + "x 1\nx 2\n",               // twice
+		x + "x{a=\"b\"c\"} 1\n",        // bare quote
+		x + "x{a=\"\\t\"} 1\n",         // unknown escape
+		x + "x one\n",                  // not a number
+		"# HELP 1x h\n# TYPE 1x gauge\n1x 1\n",
 	} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("parse accepted %q", bad)

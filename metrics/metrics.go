@@ -5,7 +5,9 @@
 // The page is written by hand rather than with the Prometheus client
 // library: that library and its dependencies cost every run of the node
 // time and memory at start-up, before it can bind its sockets, for a page
-// that most runs never serve.
+// that most runs never serve. The tests judge the page by the Prometheus
+// project's own parser, and the go_ and process_ families by the client
+// library's collectors; the node's binary carries neither.
 package metrics
 
 import (
