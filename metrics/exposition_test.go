@@ -151,8 +151,9 @@ func scrape(t *testing.T, src Source, start time.Time) *parsed {
 func TestPageParsesLineByLine(t *testing.T) {
 	node := fakeNode{gossiper.Stats{PacketsIn: 1523000, PacketsOut: 5, Accepted: 3,
 		Dropped: map[string]uint64{"undecodable": 4, "rate-limited": 9, "from-self": 1}}}
-	spendCPU(t, 20*time.Millisecond)
+	cpuBefore := spendCPU(t, 2*procstat.Tick)
 	p := scrape(t, node, time.Now().Add(-90*time.Second))
+	cpuAfter, _ := procstat.Read("/proc/self/stat")
 	for key, v := range map[string]float64{
 		"peerster_packets_received_total":                       1523000,
 		"peerster_packets_sent_total":                           5,
@@ -222,10 +223,15 @@ func TestPageParsesLineByLine(t *testing.T) {
 		t.Errorf("reasons in the order %s", got)
 	}
 	if runtime.GOOS == "linux" {
-		for _, name := range []string{"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_max_fds"} {
+		for _, name := range []string{"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds"} {
 			if p.samples[name] <= 0 {
 				t.Errorf("%s = %v", name, p.samples[name])
 			}
+		}
+		// The kernel's count read just before and just after the scrape
+		// holds the page's.
+		if cpu := p.samples["process_cpu_seconds_total"]; cpu < cpuBefore.Seconds() || cpu > cpuAfter.CPU().Seconds() {
+			t.Errorf("process_cpu_seconds_total = %v, want between %v and %v", cpu, cpuBefore.Seconds(), cpuAfter.CPU().Seconds())
 		}
 		// This test binary started a moment ago.
 		start := time.Unix(0, int64(p.samples["process_start_time_seconds"]*1e9))
@@ -236,19 +242,23 @@ func TestPageParsesLineByLine(t *testing.T) {
 }
 
 // spendCPU keeps this process busy until the kernel has counted at least d
-// of its CPU time, so that process_cpu_seconds_total, which the kernel counts
-// in clock ticks, cannot read 0 however fast the test got here.
-func spendCPU(t *testing.T, d time.Duration) {
+// of its CPU time, and returns the count then. The kernel counts in clock
+// ticks, and a test process can get here within less than one: a page that
+// said 0 would be right, and would tell nothing.
+func spendCPU(t *testing.T, d time.Duration) time.Duration {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	sink := 0
 	for {
 		st, err := procstat.Read("/proc/self/stat")
 		if err != nil {
-			return // not Linux: the test does not read the CPU time there
+			if runtime.GOOS == "linux" {
+				t.Fatal(err)
+			}
+			return 0 // the page has no process figures there
 		}
 		if st.CPU() >= d {
-			return
+			return st.CPU()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the kernel counted %v of this process's CPU time, not %v, after 10 s of spinning", st.CPU(), d)
