@@ -6,14 +6,15 @@ import (
 	"github.com/peerster/Peerster/messages"
 )
 
-// inflight remembers, for each peer and origin, the last rumor mongered to
-// the peer, so that a status which left the peer before that rumor arrived
-// does not make the node send it again. On a busy link statuses and rumors
+// inflight remembers, for each peer and origin, the rumors last mongered to
+// the peer, so that a status which left the peer before they arrived does
+// not make the node send them again. On a busy link statuses and rumors
 // cross all the time: answering each status with the first rumor it lacks
 // would send every rumor many times, and the duplicates, each acknowledged
 // by another status, feed on themselves until the link does nothing else.
-// Instead the node sends the first rumor it has not sent yet, and sends
-// one again only when the peer has gone on lacking it for a while.
+// Instead the node sends nothing for a status that asks for a rumor on its
+// way, and sends it again only when the peer has gone on lacking it for a
+// while.
 type inflight struct {
 	marks map[peerOrigin]*sentMark
 }
@@ -21,11 +22,15 @@ type inflight struct {
 type peerOrigin struct{ peer, origin string }
 
 type sentMark struct {
-	last   uint32    // the highest ID sent to the peer
-	at     time.Time // when
-	acked  uint32    // the ID the peer's last status asked for
-	want   uint32    // the ID the peer's statuses ask for
-	wantAt time.Time // since when they ask for it
+	// lo..last are the IDs sent to the peer one after the other, the last
+	// at at: a rumor sent apart from them (one mongered as new, while the
+	// peer lacks earlier ones that went elsewhere) starts them anew, so
+	// that a status asking for one never sent is not taken to cross it.
+	lo, last uint32
+	at       time.Time
+	acked    uint32    // the ID the peer's last status asked for
+	want     uint32    // the ID the peer's statuses ask for
+	wantAt   time.Time // since when they ask for it
 }
 
 // maxInflight caps the (peer, origin) pairs remembered.
@@ -34,7 +39,11 @@ const maxInflight = 8192
 // sent notes that r went to peer at now.
 func (f *inflight) sent(peer string, r *messages.RumorMessage, now time.Time) {
 	m := f.mark(peer, r.Origin, now)
-	m.last = max(m.last, r.ID)
+	if m.last == 0 || r.ID < m.lo || r.ID > m.last+1 {
+		m.lo, m.last = r.ID, r.ID
+	} else {
+		m.last = max(m.last, r.ID)
+	}
 	m.at = now
 }
 
@@ -54,20 +63,22 @@ func (f *inflight) heard(peer, origin string, want uint32) {
 	m.acked = want
 }
 
-// toSend returns the ID of origin's rumor to send to peer, whose status
-// asks for want: want itself, unless the node has sent it (or later ones)
-// in the last timeout, in which case the first one it has not sent; but
-// want again once the peer has asked for it for longer than patience.
-func (f *inflight) toSend(peer, origin string, want uint32, now time.Time, timeout, patience time.Duration) uint32 {
+// toSend reports whether to send the peer, whose status asks for want of
+// origin, that rumor now: not when it is on its way, sent with the others
+// of lo..last in the last timeout, unless the peer has asked for it for
+// longer than patience. It never offers a later rumor in its place: the handout sends
+// an origin's rumors in sequence, and other implementations take only the
+// next ID they expect.
+func (f *inflight) toSend(peer, origin string, want uint32, now time.Time, timeout, patience time.Duration) bool {
 	m := f.mark(peer, origin, now)
 	if m.want != want {
 		m.want, m.wantAt = want, now
 	}
-	if m.last < want || now.Sub(m.at) > timeout || now.Sub(m.wantAt) > patience {
+	if want < m.lo || m.last < want || now.Sub(m.at) > timeout || now.Sub(m.wantAt) > patience {
 		m.wantAt = now
-		return want
+		return true
 	}
-	return m.last + 1
+	return false
 }
 
 func (f *inflight) mark(peer, origin string, now time.Time) *sentMark {

@@ -199,13 +199,12 @@ func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now 
 		if want >= o.next() || want <= o.base {
 			continue
 		}
-		id := c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout)
-		text, ok := o.text(id)
-		if !ok {
+		if !c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout) {
 			result = onTheirWay
 			continue
 		}
-		if c.monger(peer, &messages.RumorMessage{Origin: o.name, ID: id, Text: text}, now) {
+		text, _ := o.text(want)
+		if c.monger(peer, &messages.RumorMessage{Origin: o.name, ID: want, Text: text}, now) {
 			return offered
 		}
 		c.sendStatus(peer, now, named)
