@@ -124,58 +124,89 @@ func (l *Log) load(path, dir string, logger *slog.Logger, rumor func(gossiper.En
 		return l.initFile(dir)
 	}
 	r := bufio.NewReaderSize(l.f, 64<<10)
-	head := make([]byte, len(magic))
-	if _, err := io.ReadFull(r, head); err != nil || string(head) != magic {
-		if fi.Size() < int64(len(magic)) && bytes.HasPrefix([]byte(magic), head[:fi.Size()]) {
-			// A crash while the header itself was being written.
-			return l.initFile(dir)
-		}
-		return fmt.Errorf("not a Peerster history log (no %q header)", magic[:len(magic)-1])
+	torn, err := readHeader(r, fi.Size())
+	if err != nil {
+		return err
 	}
-	kept := 0
-	good := int64(len(magic))
-	var bad error
+	if torn {
+		return l.initFile(dir)
+	}
+	found := replay(r, rumor, private)
+	if found.bad != nil {
+		if err := l.cutTail(path, fi.Size(), found, logger); err != nil {
+			return err
+		}
+	}
+	if _, err := l.f.Seek(found.good, io.SeekStart); err != nil {
+		return err
+	}
+	l.size = found.good
+	return nil
+}
+
+// readHeader reads the magic at the start of a log of size bytes. torn is
+// true when the file is only the start of the magic: a crash while a new
+// log's header was being written, which holds nothing to keep.
+func readHeader(r io.Reader, size int64) (torn bool, err error) {
+	head := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, head); err == nil && string(head) == magic {
+		return false, nil
+	}
+	if size < int64(len(magic)) && bytes.HasPrefix([]byte(magic), head[:size]) {
+		return true, nil
+	}
+	return false, fmt.Errorf("not a Peerster history log (no %q header)", magic[:len(magic)-1])
+}
+
+// replayed is what replay found: the offset where the records kept end, how
+// many they are, and why reading stopped before the end of the file (nil
+// at a clean end).
+type replayed struct {
+	good int64
+	kept int
+	bad  error
+}
+
+// replay hands each record after the header to rumor or private, up to the
+// first one that is torn, fails its checksum or cannot be decoded.
+func replay(r *bufio.Reader, rumor func(gossiper.Entry), private func(gossiper.PrivateEntry)) replayed {
+	found := replayed{good: int64(len(magic))}
 	for {
 		payload, err := readRecord(r)
 		if err == io.EOF {
-			break
+			return found
 		}
+		var rec record
 		if err == nil {
-			var rec record
-			if rec, err = decodeRecord(payload); err == nil {
-				if rec.entry != nil {
-					rumor(*rec.entry)
-				} else {
-					private(*rec.private)
-				}
-				kept++
-				good += int64(headerSize + len(payload))
-				continue
-			}
+			rec, err = decodeRecord(payload)
 		}
-		bad = err
-		break
+		if err != nil {
+			found.bad = err
+			return found
+		}
+		if rec.entry != nil {
+			rumor(*rec.entry)
+		} else {
+			private(*rec.private)
+		}
+		found.kept++
+		found.good += int64(headerSize + len(payload))
 	}
-	if bad != nil {
-		cut := fi.Size() - good
-		side, serr := l.saveTail(path, good)
-		logger.Warn("store: cutting damaged tail of history log",
-			"file", path, "kept_records", kept, "cut_bytes", cut, "saved_to", side, "reason", bad)
-		if serr != nil {
-			return fmt.Errorf("saving damaged tail before cutting it: %w", serr)
-		}
-		if err := l.f.Truncate(good); err != nil {
-			return err
-		}
-		if err := l.f.Sync(); err != nil {
-			return err
-		}
+}
+
+// cutTail saves the bytes after the records kept aside, and cuts the log of
+// size bytes there.
+func (l *Log) cutTail(path string, size int64, found replayed, logger *slog.Logger) error {
+	side, err := l.saveTail(path, found.good)
+	logger.Warn("store: cutting damaged tail of history log",
+		"file", path, "kept_records", found.kept, "cut_bytes", size-found.good, "saved_to", side, "reason", found.bad)
+	if err != nil {
+		return fmt.Errorf("saving damaged tail before cutting it: %w", err)
 	}
-	if _, err := l.f.Seek(good, io.SeekStart); err != nil {
+	if err := l.f.Truncate(found.good); err != nil {
 		return err
 	}
-	l.size = good
-	return nil
+	return l.f.Sync()
 }
 
 // initFile writes the header of a new log and makes the file's name durable
