@@ -14,41 +14,6 @@ import (
 	"github.com/peerster/Peerster/internal/testkit"
 )
 
-// slowStore stands for a disk whose every write takes 300ms, and says on
-// entered when one begins.
-type slowStore struct{ entered chan struct{} }
-
-func (s slowStore) Append([]gossiper.Entry) error {
-	s.entered <- struct{}{}
-	time.Sleep(300 * time.Millisecond)
-	return nil
-}
-
-// quick runs the reads at once and fails the test for each that takes
-// 20ms or more, which would mean the page waited for the node's disk, or
-// that fails. They run together so that each is timed while the node's
-// events are still waiting for the disk.
-func quick(t *testing.T, reads map[string]func() error) {
-	t.Helper()
-	var wg sync.WaitGroup
-	for what, read := range reads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			err := read()
-			took := time.Since(start)
-			t.Logf("%s took %v", what, took)
-			if err != nil {
-				t.Errorf("%s: %v", what, err)
-			} else if took >= 20*time.Millisecond {
-				t.Errorf("%s took %v behind a 300ms write to disk, want under 20ms", what, took)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
 // TestPageDoesNotWaitForTheDisk posts a message whose storing takes 300ms
 // and a second one behind it, and reads the node's state through the page
 // meanwhile.
@@ -61,21 +26,12 @@ func TestPageDoesNotWaitForTheDisk(t *testing.T) {
 	cfg := gossiper.DefaultConfig()
 	cfg.Name, cfg.Peers = "A", []string{"127.0.0.1:5001"}
 	node := gossiper.NewNode(cfg, tr, &testkit.SyncBuffer{}, nil)
-	st := slowStore{entered: make(chan struct{}, 10)}
+	st := testkit.NewSlowDisk[gossiper.Entry](300 * time.Millisecond)
 	node.SetStore(st)
 	t.Cleanup(node.Close)
 	// Made first, as it asks the node its name.
 	h := NewHandler(node, Options{Addr: pageAddr})
-	posted := make(chan error, 2)
-	post := func(text string) {
-		_, err := node.Post(text)
-		posted <- err
-	}
-	go post("first")
-	waitOn(t, st.entered, "first message being stored")
-	changed := node.Changed()
-	go post("second")
-	waitOn(t, changed, "second message taken by the node")
+	posted := testkit.PostBehindTheDisk(t, st, node.Post, node.Changed)
 
 	getOK := func(target string) func() error {
 		return func() error {
@@ -85,7 +41,7 @@ func TestPageDoesNotWaitForTheDisk(t *testing.T) {
 			return nil
 		}
 	}
-	quick(t, map[string]func() error{
+	testkit.Quick(t, map[string]func() error{
 		"GET /node":              getOK("/node"),
 		"GET /message":           getOK("/message"),
 		"GET /id":                getOK("/id"),
@@ -94,13 +50,8 @@ func TestPageDoesNotWaitForTheDisk(t *testing.T) {
 		"first event of /events": func() error { return firstEvent(h) },
 	})
 	for range 2 {
-		select {
-		case err := <-posted:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("Post did not return within 5s")
+		if err := testkit.Await(t, posted, "return of Post"); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -140,13 +91,4 @@ func firstEvent(h http.Handler) error {
 		return fmt.Errorf("the stream began with %q, want the event id", w.Body)
 	}
 	return nil
-}
-
-func waitOn(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no %s within 5s", what)
-	}
 }

@@ -1,6 +1,7 @@
 // Package testkit holds what the tests of several packages need alike: a
 // stdout that a test reads while a node writes it, a free or a held loopback
-// port, and a wait for a condition.
+// port, waits for a condition or a channel, and a slow disk with the posts
+// and reads that check nothing waits for it (slowdisk.go).
 package testkit
 
 import (
