@@ -42,9 +42,15 @@ type Config struct {
 	// FlipInterval is how often at most the coin that ends an idle
 	// exchange may send a rumor to the same peer (see coin.go).
 	FlipInterval time.Duration
-	// SimpleForwardInterval is how often a simple message with the same
-	// origin and contents may be forwarded; it stops a message from
-	// circling a cycle of peers forever.
+	// SimpleRepeatGap is how long after the last copy of a simple message
+	// from one relay another is its author writing it again, which the
+	// node forwards, rather than a copy of the same, which it does not
+	// (simple.go).
+	SimpleRepeatGap time.Duration
+	// SimpleForwardInterval is the period over which the forwards of one
+	// simple message from one relay are counted and bounded, so that a
+	// copy circling a cycle slower than SimpleRepeatGap stops; a node's
+	// own message is not forwarded for that long after it posted it.
 	SimpleForwardInterval time.Duration
 	// MaxPacketsPerSecond is the rate of datagrams a node takes from one
 	// source address (with bursts of twice that); 0 means no limit.
@@ -88,6 +94,7 @@ func DefaultConfig() Config {
 		CatchUpTimeout:        250 * time.Millisecond,
 		RumorFreshness:        10 * time.Second,
 		FlipInterval:          time.Minute,
+		SimpleRepeatGap:       2 * time.Second,
 		SimpleForwardInterval: time.Minute,
 		MaxPacketsPerSecond:   20000,
 		MaxBytesPerSecond:     16 << 20,

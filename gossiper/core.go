@@ -54,7 +54,7 @@ type Core struct {
 	latestAt time.Time
 	aeBag    []string
 
-	simpleForwarded map[simpleKey]time.Time
+	simpleForwarded map[simpleKey]*simpleSeen
 	simpleBudget    bucket
 	simpleSent      []sentSimple
 	simpleSentBytes int
@@ -118,7 +118,7 @@ func NewCore(cfg Config, rng Random) *Core {
 		logWeights:      map[string]int{},
 		sessions:        map[string]session{},
 		probes:          map[string]uint64{},
-		simpleForwarded: map[simpleKey]time.Time{},
+		simpleForwarded: map[simpleKey]*simpleSeen{},
 		catchUps:        map[string]*catchUp{},
 		stats:           Stats{Dropped: map[string]uint64{}, Forgotten: map[string]uint64{}},
 		sources:         newSources(secret),

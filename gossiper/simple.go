@@ -11,7 +11,7 @@ import (
 
 // postSimple broadcasts the user's text to every known peer.
 func (c *Core) postSimple(text string, now time.Time) {
-	c.simpleForwarded[newSimpleKey(c.name, text, "")] = now
+	c.simpleForwarded[newSimpleKey(c.name, text, "")] = &simpleSeen{first: now, last: now}
 	m := &messages.SimpleMessage{OriginalName: c.name, RelayPeerAddr: c.cfg.Addr, Contents: text}
 	for _, p := range c.peers.addrs {
 		c.sendSimple(p, m, now)
@@ -55,22 +55,42 @@ func (c *Core) onSimple(from string, m *messages.SimpleMessage, now time.Time) {
 	}
 }
 
-// mayForwardSimple allows one forward a minute per (origin, contents, relay)
-// and none of a message this node sent itself. Keying on the relay lets two
-// copies that travel a ring in opposite directions each complete their round,
-// so every node hears the message from both neighbours, while a copy that
-// comes round a second time stops.
+// mayForwardSimple decides whether a simple message from a relay goes on,
+// and never lets a message this node sent itself go on when it comes back.
+// Keying on the relay lets two copies that travel a ring in opposite
+// directions each complete their round, so every node hears the message
+// from both neighbours.
+//
+// A copy that comes round a cycle, or that a node sent again to a port that
+// was not up yet, arrives within a second or so of the one before it from
+// the same relay; a person who writes the same text again does so seconds
+// later. So a copy less than SimpleRepeatGap after the last one from that
+// relay is the same message and stops, and one after a quiet gap is the
+// author's repeat and goes on like the first: swallowing it would keep it
+// from every node past this one. A cycle slower than the gap would carry
+// its copy round for ever, so a message goes on at most maxSimpleForwards
+// times a SimpleForwardInterval from one relay.
 func (c *Core) mayForwardSimple(k simpleKey, now time.Time) bool {
-	recent := func(k simpleKey) bool {
-		t, ok := c.simpleForwarded[k]
-		return ok && now.Sub(t) < c.cfg.SimpleForwardInterval
-	}
-	if recent(k) || recent(simpleKey{k.origin, k.sum, ""}) {
+	if own := c.simpleForwarded[simpleKey{k.origin, k.sum, ""}]; own != nil && now.Sub(own.last) < c.cfg.SimpleForwardInterval {
 		return false
 	}
+	s := c.simpleForwarded[k]
+	switch {
+	case s == nil:
+	case c.simpleStale(s, now):
+		*s = simpleSeen{first: now, last: now, forwards: 1}
+		return true
+	case now.Sub(s.last) < c.cfg.SimpleRepeatGap || s.forwards >= maxSimpleForwards:
+		s.last = now
+		return false
+	default:
+		s.last = now
+		s.forwards++
+		return true
+	}
 	if len(c.simpleForwarded) >= maxSimpleRemembered {
-		for old, t := range c.simpleForwarded {
-			if now.Sub(t) >= c.cfg.SimpleForwardInterval {
+		for old, s := range c.simpleForwarded {
+			if c.simpleStale(s, now) {
 				delete(c.simpleForwarded, old)
 			}
 		}
@@ -79,8 +99,27 @@ func (c *Core) mayForwardSimple(k simpleKey, now time.Time) bool {
 			return false
 		}
 	}
-	c.simpleForwarded[k] = now
+	c.simpleForwarded[k] = &simpleSeen{first: now, last: now, forwards: 1}
 	return true
+}
+
+// maxSimpleForwards bounds how often one message from one relay goes on
+// within SimpleForwardInterval.
+const maxSimpleForwards = 10
+
+// simpleSeen is what a node remembers of a simple message from one relay
+// (or, with no relay, of one it posted).
+type simpleSeen struct {
+	first    time.Time // the first forward counted in forwards
+	last     time.Time // the last copy that arrived
+	forwards int
+}
+
+// simpleStale reports whether s no longer bears on what the node forwards:
+// its count is older than SimpleForwardInterval and its copies have
+// stopped.
+func (c *Core) simpleStale(s *simpleSeen, now time.Time) bool {
+	return now.Sub(s.first) >= c.cfg.SimpleForwardInterval && now.Sub(s.last) >= c.cfg.SimpleRepeatGap
 }
 
 // simpleKey identifies a simple message arriving from one relay; contents
