@@ -95,30 +95,13 @@ func TestNodeGoesOnWhenTheStoreFails(t *testing.T) {
 	n.Close()
 }
 
-// slowStore holds an Append until released, to show that Close waits for a
-// store in progress.
-type slowStore struct {
-	started, release chan struct{}
-	done             bool
-	mu               sync.Mutex
-}
-
-func (s *slowStore) Append([]Entry) error {
-	close(s.started)
-	<-s.release
-	s.mu.Lock()
-	s.done = true
-	s.mu.Unlock()
-	return nil
-}
-
 func TestCloseWaitsForAStoreInProgress(t *testing.T) {
 	tr, _ := NewMemNetwork(9).Listen(simAddr(0))
 	n := NewNode(fastConfig("A"), tr, &testkit.SyncBuffer{}, nil)
-	st := &slowStore{started: make(chan struct{}), release: make(chan struct{})}
+	st := testkit.NewSlowDisk[Entry](0)
 	n.SetStore(st)
 	go n.Post("slow")
-	<-st.started
+	<-st.Entered
 	closed := make(chan struct{})
 	go func() { n.Close(); close(closed) }()
 	select {
@@ -126,11 +109,9 @@ func TestCloseWaitsForAStoreInProgress(t *testing.T) {
 		t.Fatal("Close returned while an Append was in progress")
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(st.release)
+	close(st.Release)
 	<-closed
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.done {
+	if len(st.Stored()) == 0 {
 		t.Fatal("Close returned before the Append")
 	}
 }
