@@ -51,13 +51,72 @@ func TestInQueueDropsFromTheHeaviestSource(t *testing.T) {
 	}
 	counts := map[string]int{}
 	dropped := 0
-	for len(q.turns) > 0 {
+	for len(q.queues) > 0 {
 		s, _, d, _ := q.take()
 		counts[s]++
 		dropped += d
 	}
 	if counts["flood"] != 9 || counts["honest"] != 1 || dropped != 2 {
 		t.Fatalf("took %v, dropped %d; want 9 of the flood, the honest one, 2 dropped", counts, dropped)
+	}
+}
+
+// Under a flood from many addresses a proven peer, however much it has
+// queued, loses nothing while any other source has datagrams queued, and
+// is served every other turn.
+func TestInQueueFavoursPeers(t *testing.T) {
+	const size = 1000
+	q := newInQueue(64 * (size + queuedCost))
+	q.setPeer("peer", true)
+	for i := range 200 {
+		q.put(fmt.Sprintf("flood-%d", i%50), make([]byte, size))
+		if i%2 == 0 && !q.put("peer", []byte(fmt.Sprint(i/2))) {
+			t.Fatalf("the peer's datagram %d was refused", i/2)
+		}
+	}
+	got, dropped, floodBefore := 0, 0, false
+	for len(q.queues) > 0 {
+		peerWaits := q.queues["peer"] != nil
+		s, b, d, _ := q.take()
+		dropped += d
+		if s != "peer" {
+			if floodBefore && peerWaits {
+				t.Fatalf("two of the flood's datagrams in a row while the peer's waited")
+			}
+			floodBefore = true
+			continue
+		}
+		if string(b) != fmt.Sprint(got) {
+			t.Fatalf("the peer's datagram %q came as its %dth", b, got)
+		}
+		got, floodBefore = got+1, false
+	}
+	if got != 100 || dropped == 0 {
+		t.Fatalf("the peer got %d of its 100 datagrams through, the flood lost %d; want all 100, and the flood to lose some", got, dropped)
+	}
+}
+
+// A full queue drops from the heaviest of the other sources before a peer,
+// and from a source no longer proven as from any other.
+func TestInQueuePeerLosesLast(t *testing.T) {
+	const size = 1000
+	for _, proven := range []bool{true, false} {
+		q := newInQueue(64 * (size + queuedCost))
+		q.setPeer("peer", true)
+		q.setPeer("peer", proven)
+		for i := range 64 {
+			source := "flood"
+			if i%3 != 0 {
+				source = "peer" // the heavier
+			}
+			q.put(source, make([]byte, size))
+		}
+		before := len(q.queues["peer"].datagrams)
+		q.put("new", make([]byte, size))
+		lost := before - len(q.queues["peer"].datagrams)
+		if proven && lost != 0 || !proven && lost != 1 {
+			t.Errorf("proven %v: the peer lost %d datagrams for a newcomer's", proven, lost)
+		}
 	}
 }
 

@@ -181,11 +181,12 @@ func (n *Node) handleQueue(q *inQueue) {
 		if !ok {
 			return
 		}
-		misdirected := false
+		misdirected, peer := false, false
 		n.do(func(c *Core) Output {
 			c.dropQueued(dropped)
 			limited := c.stats.Dropped["rate-limited"]
 			out := c.Datagram(from, b, n.now())
+			peer = c.proven(from)
 			if len(out.Lines) == 0 && len(out.Sends) == 0 && len(out.Serve) == 0 && len(out.FileWrites) == 0 {
 				n.log.Debug("datagram dropped", "from", from, "bytes", len(b))
 				// Not for its sender's rate: it may be a client's message
@@ -194,6 +195,9 @@ func (n *Node) handleQueue(q *inQueue) {
 			}
 			return out
 		})
+		// The queue favours proven peers (see inqueue.go); the Core is
+		// what knows them.
+		q.setPeer(from, peer)
 		if misdirected {
 			n.answerMisdirected(from, b)
 		}
