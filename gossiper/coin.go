@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -75,7 +76,7 @@ func (c *Core) sendFlipped(to string, r *messages.RumorMessage, now time.Time, i
 		}
 	}
 	c.flippedAt[to] = now
-	c.print("FLIPPED COIN sending rumor to " + to)
+	c.print(stdoutline.FlippedCoin{To: to}.String())
 	c.monger(to, r, now)
 	if idle {
 		s := c.sessions[to]

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -215,7 +216,7 @@ func (c *Core) Client(text string, now time.Time) (Output, Posted, error) {
 	if err := c.mayHold(text); err != nil && !c.cfg.Simple {
 		return Output{}, Posted{}, err
 	}
-	c.print("CLIENT MESSAGE " + printable(text))
+	c.print(stdoutline.ClientMessage{Text: text}.String())
 	if c.cfg.Simple {
 		c.postSimple(text, now)
 		return c.take(), Posted{Origin: c.name}, nil
@@ -392,8 +393,3 @@ func (c *Core) take() Output {
 	c.out = Output{}
 	return o
 }
-
-// printable keeps a text on one stdout line that drives nothing in the
-// user's terminal: graders read stdout line by line, and a stranger writes
-// the texts.
-func printable(s string) string { return messages.Printable(s) }

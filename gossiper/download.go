@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -242,7 +243,7 @@ const maxChunks = 256
 // the download's timer.
 func (c *Core) askMore(d *download, now time.Time) {
 	if d.state == DownloadMetafile && d.asks[-1] == nil {
-		c.print(fmt.Sprintf("DOWNLOADING metafile of %s from %s", d.name, d.dest))
+		c.print(stdoutline.DownloadingMetafile{File: d.name, From: d.dest}.String())
 		c.ask(d, -1, now)
 	}
 	for d.state == DownloadChunks && len(d.asks) < downloadWindow && d.next < len(d.hashes) {
@@ -251,7 +252,7 @@ func (c *Core) askMore(d *download, now time.Time) {
 		if d.have[i] {
 			continue
 		}
-		c.print(fmt.Sprintf("DOWNLOADING %s chunk %d from %s", d.name, i+1, d.dest))
+		c.print(stdoutline.DownloadingChunk{File: d.name, Chunk: i + 1, From: d.dest}.String())
 		c.ask(d, i, now)
 	}
 	c.armData(d, now)
@@ -446,7 +447,7 @@ func (c *Core) takeChunk(d *download, i int, data []byte, now time.Time) {
 		// shares it (ShareFile).
 		d.state = downloadCompleting
 		clear(d.asks)
-		w.Done, w.Name, w.Line = true, d.name, "RECONSTRUCTED file "+d.name
+		w.Done, w.Name, w.Line = true, d.name, stdoutline.Reconstructed{File: d.name}.String()
 	}
 	c.out.FileWrites = append(c.out.FileWrites, w)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/internal/testkit"
 )
 
@@ -124,31 +125,20 @@ func TestNodesOverUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLogs(t, nodes, 1, 10*time.Second)
-	want := fmt.Sprintf("RUMOR origin A from %s ID 1 contents hello over udp\n", trs[0].Addr())
+	want := stdoutline.Rumor{Origin: "A", From: trs[0].Addr(), ID: 1, Text: "hello over udp"}.String() + "\n"
 	if !strings.Contains(outs[1].String(), want) {
 		t.Fatalf("B's stdout lacks %q:\n%s", want, outs[1].String())
 	}
-	// Every node learns the node that knew it, and stdout holds only the
-	// handout's lines.
+	// Every node learns the node that knew it, and stdout holds only lines
+	// of the kinds a node prints.
 	for i, n := range nodes {
 		waitFor(t, n, 10*time.Second, func() bool { return len(n.Peers()) == 2 }, "node %d does not know both others", i)
 		for _, line := range strings.Split(strings.TrimSpace(outs[i].String()), "\n") {
-			if !handoutLine(line) {
-				t.Errorf("node %d printed %q", i, line)
+			if _, err := stdoutline.Parse(line); err != nil {
+				t.Errorf("node %d: %v", i, err)
 			}
 		}
 	}
-}
-
-// handoutLine says whether l is one of the handout's lines or of the
-// routing note's (DSDV, PRIVATE).
-func handoutLine(l string) bool {
-	for _, p := range []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS", "DSDV ", "PRIVATE origin "} {
-		if strings.HasPrefix(l, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func TestPostAfterCloseFails(t *testing.T) {

@@ -1,6 +1,6 @@
 package gossiper
 
-import "strings"
+import "github.com/peerster/Peerster/internal/stdoutline"
 
 // peerList keeps peers in the order they were learned, which is the order
 // the PEERS line prints them in.
@@ -50,7 +50,7 @@ func (p *peerList) len() int { return len(p.addrs) }
 
 func (p *peerList) line() string {
 	if p.printed == "" {
-		p.printed = strings.TrimSpace("PEERS " + strings.Join(p.addrs, ","))
+		p.printed = stdoutline.Peers{Addrs: p.addrs}.String()
 	}
 	return p.printed
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -106,7 +107,7 @@ func (c *Core) onPrivate(from string, pm *messages.PrivateMessage, now time.Time
 	c.learn(from)
 	if pm.Destination == c.name {
 		c.stats.PrivateDelivered++
-		c.print(fmt.Sprintf("PRIVATE origin %s hop-limit %d contents %s", printable(pm.Origin), pm.HopLimit, printable(pm.Text)))
+		c.print(stdoutline.Private{Origin: pm.Origin, HopLimit: pm.HopLimit, Text: pm.Text}.String())
 		c.keepPrivate(PrivateEntry{Origin: pm.Origin, Destination: pm.Destination, Text: pm.Text, HopLimit: pm.HopLimit, At: now})
 		return
 	}

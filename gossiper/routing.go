@@ -3,6 +3,8 @@ package gossiper
 import (
 	"sort"
 	"time"
+
+	"github.com/peerster/Peerster/internal/stdoutline"
 )
 
 // Route is the next hop towards an origin: the peer from which this node
@@ -25,7 +27,7 @@ func (c *Core) noteRoute(origin, from string, now time.Time) {
 	}
 	_, had := c.routes[origin]
 	c.routes[origin] = from
-	c.print("DSDV " + printable(origin) + " " + from)
+	c.print(stdoutline.DSDV{Origin: origin, NextHop: from}.String())
 	if !had {
 		c.routeCame(origin, now)
 	}

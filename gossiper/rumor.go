@@ -1,9 +1,9 @@
 package gossiper
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -117,7 +117,7 @@ func (c *Core) takeRumor(from string, o *origin, r *messages.RumorMessage, now t
 	// A rumor without text is a route rumor, not a chat message: a RUMOR
 	// line for it would read as an empty chat message.
 	if r.Text != "" {
-		c.print(fmt.Sprintf("RUMOR origin %s from %s ID %d contents %s", r.Origin, from, r.ID, printable(r.Text)))
+		c.print(stdoutline.Rumor{Origin: r.Origin, From: from, ID: r.ID, Text: r.Text}.String())
 		c.print(c.peers.line())
 	}
 	c.noteRoute(r.Origin, from, now)
@@ -154,7 +154,7 @@ func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) bool {
 		return false
 	}
 	c.inflight.sent(to, r, now)
-	c.print("MONGERING with " + to)
+	c.print(stdoutline.Mongering{To: to}.String())
 	c.send(to, p, now)
 	c.timerSeq++
 	c.sessions[to] = session{rumor: r, seq: c.timerSeq}

@@ -2,10 +2,10 @@ package gossiper
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"slices"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -34,7 +34,7 @@ func (c *Core) onSimple(from string, m *messages.SimpleMessage, now time.Time) {
 		relay = a
 	}
 	c.learn(relay)
-	c.print(fmt.Sprintf("SIMPLE MESSAGE origin %s from %s contents %s", printable(m.OriginalName), relay, printable(m.Contents)))
+	c.print(stdoutline.SimpleMessage{Origin: m.OriginalName, From: relay, Text: m.Contents}.String())
 	c.print(c.peers.line())
 	if !c.mayForwardSimple(newSimpleKey(m.OriginalName, m.Contents, relay), now) {
 		return

@@ -1,11 +1,10 @@
 package gossiper
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/peerster/Peerster/internal/stdoutline"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -69,7 +68,7 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		c.sendStatus(from, now, namesIn(s))
 		return
 	}
-	c.print("IN SYNC WITH " + from)
+	c.print(stdoutline.InSync{With: from}.String())
 	if sess.rumor != nil {
 		c.holders.add(Posted{sess.rumor.Origin, sess.rumor.ID}, from)
 	}
@@ -83,16 +82,14 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 // implementation may list such a name.
 func (c *Core) readStatus(from string, s *messages.StatusPacket) (theirs map[string]uint32, line string) {
 	theirs = make(map[string]uint32, len(s.Want))
-	var b strings.Builder
-	b.WriteString("STATUS from ")
-	b.WriteString(from)
+	printed := stdoutline.Status{From: from, Wants: make([]stdoutline.Want, 0, len(s.Want))}
 	badNames := false
 	for _, w := range s.Want {
 		if messages.ValidateName(w.Identifier) != nil {
 			badNames = true
 			continue
 		}
-		fmt.Fprintf(&b, " peer %s nextID %d", w.Identifier, w.NextID)
+		printed.Wants = append(printed.Wants, stdoutline.Want{Origin: w.Identifier, NextID: w.NextID})
 		if _, dup := theirs[w.Identifier]; !dup {
 			theirs[w.Identifier] = max(w.NextID, 1)
 		}
@@ -100,7 +97,7 @@ func (c *Core) readStatus(from string, s *messages.StatusPacket) (theirs map[str
 	if badNames {
 		c.drop("status-bad-name")
 	}
-	return theirs, b.String()
+	return theirs, printed.String()
 }
 
 // sendStatus sends this node's status to the peer at to, with the proof
