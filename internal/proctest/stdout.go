@@ -3,9 +3,10 @@ package proctest
 import (
 	"bufio"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/peerster/Peerster/internal/stdoutline"
 )
 
 // HeadSize is how much of a node's stdout Stdout keeps verbatim (Head).
@@ -19,7 +20,7 @@ type RumorKey struct {
 
 // Stdout reads a gossiper's stdout as it prints it. It keeps the chat texts
 // (of CLIENT MESSAGE and RUMOR lines), the first RUMOR line of each message
-// and how many were printed, lines that are none of the handout's kinds, and
+// and how many were printed, lines of no kind stdoutline.Parse knows, and
 // the first HeadSize bytes verbatim; of the rest (STATUS, PEERS... lines) it
 // only counts the bytes, so a node that prints megabytes costs the test
 // little memory.
@@ -32,7 +33,7 @@ type Stdout struct {
 	// privates are the PRIVATE lines.
 	routes   map[string]string
 	privates []PrivateLine
-	odd      []string // lines that are none of the handout's kinds, the first 100
+	odd      []string // lines of no kind, the first 100
 	head     strings.Builder
 	bytes    int64
 	done     chan struct{}
@@ -64,10 +65,6 @@ func newStdout(r io.ReadCloser) *Stdout {
 	return s
 }
 
-var handoutPrefixes = []string{"CLIENT MESSAGE ", "SIMPLE MESSAGE ", "RUMOR ", "MONGERING with ", "STATUS from ", "FLIPPED COIN sending rumor to ", "IN SYNC WITH ", "PEERS",
-	// The file-sharing note's lines.
-	"DOWNLOADING ", "RECONSTRUCTED file "}
-
 // PrivateLine is one PRIVATE line a node printed.
 type PrivateLine struct {
 	Origin   string
@@ -84,64 +81,27 @@ func (s *Stdout) add(raw string) {
 	}
 	line := strings.TrimSuffix(raw, "\n")
 	s.bytes += int64(len(line)) + 1
-	switch {
-	case strings.HasPrefix(line, "DSDV "):
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			s.noteOdd(line)
-			return
-		}
-		s.routes[f[1]] = f[2]
-	case strings.HasPrefix(line, "PRIVATE "):
-		// PRIVATE origin <name> hop-limit <n> contents <text>
-		f := strings.SplitN(line, " ", 7)
-		if len(f) < 6 || f[1] != "origin" || f[3] != "hop-limit" || f[5] != "contents" {
-			s.noteOdd(line)
-			return
-		}
-		hop, err := strconv.ParseUint(f[4], 10, 32)
-		if err != nil {
-			s.noteOdd(line)
-			return
-		}
-		p := PrivateLine{Origin: f[2], HopLimit: hop}
-		if len(f) == 7 {
-			p.Text = f[6]
-		}
-		s.privates = append(s.privates, p)
-	case strings.HasPrefix(line, "CLIENT MESSAGE "):
-		s.texts[strings.TrimPrefix(line, "CLIENT MESSAGE ")] = true
+	parsed, err := stdoutline.Parse(line)
+	if err != nil {
+		s.noteOdd(line)
+		return
+	}
+	switch l := parsed.(type) {
+	case stdoutline.DSDV:
+		s.routes[l.Origin] = l.NextHop
+	case stdoutline.Private:
+		s.privates = append(s.privates, PrivateLine{Origin: l.Origin, HopLimit: uint64(l.HopLimit), Text: l.Text})
+	case stdoutline.ClientMessage:
+		s.texts[l.Text] = true
 		s.chat++
-	case strings.HasPrefix(line, "RUMOR "):
-		// RUMOR origin <name> from <addr> ID <id> contents <text>
-		f := strings.SplitN(line, " ", 9)
-		if len(f) < 8 || f[1] != "origin" || f[3] != "from" || f[5] != "ID" || f[7] != "contents" {
-			s.noteOdd(line)
-			return
-		}
-		id, err := strconv.ParseUint(f[6], 10, 32)
-		if err != nil {
-			s.noteOdd(line)
-			return
-		}
-		text := ""
-		if len(f) == 9 {
-			text = f[8]
-		}
-		k := RumorKey{f[2], id}
+	case stdoutline.Rumor:
+		k := RumorKey{l.Origin, uint64(l.ID)}
 		if s.rumors[k] == nil {
 			s.rumors[k] = &rumorSeen{line: line}
 		}
 		s.rumors[k].times++
-		s.texts[text] = true
+		s.texts[l.Text] = true
 		s.chat++
-	default:
-		for _, p := range handoutPrefixes {
-			if strings.HasPrefix(line, p) {
-				return
-			}
-		}
-		s.noteOdd(line)
 	}
 }
 
@@ -219,8 +179,8 @@ func (s *Stdout) Bytes() int64 {
 	return s.bytes
 }
 
-// Odd returns the lines (the first 100) that are none of the handout's
-// kinds.
+// Odd returns the lines (the first 100) of no kind a node prints, or
+// malformed: stdoutline.Parse refused them.
 func (s *Stdout) Odd() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
