@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/internal/attack"
+	"github.com/peerster/Peerster/internal/stdoutline"
 )
 
 // attackNode is one gossiper the attack command runs: a target, its honest
@@ -226,7 +227,7 @@ func (nd *attackNode) stderrText() string { return readAll(nd.stderr) }
 // attack adds. It keeps nothing else, so a node that prints hundreds of
 // megabytes of flood costs the bench no memory.
 type nodeOutput struct {
-	prefix   []byte
+	prefix   string
 	mu       sync.Mutex
 	texts    map[string]time.Time
 	watchers []func(line []byte, at time.Time)
@@ -236,7 +237,7 @@ type nodeOutput struct {
 }
 
 func readNodeOutput(r io.ReadCloser, prefix string) *nodeOutput {
-	o := &nodeOutput{prefix: []byte(prefix), texts: map[string]time.Time{}, done: make(chan struct{})}
+	o := &nodeOutput{prefix: prefix, texts: map[string]time.Time{}, done: make(chan struct{})}
 	go func() {
 		defer close(o.done)
 		defer r.Close()
@@ -258,9 +259,9 @@ func (o *nodeOutput) line(line []byte, now time.Time) {
 		o.control.Add(int64(n))
 	}
 	o.mu.Lock()
-	if text, ok := chatText(line); ok && bytes.HasPrefix(text, o.prefix) {
-		if _, seen := o.texts[string(text)]; !seen {
-			o.texts[string(text)] = now
+	if text, ok := stdoutline.ChatText(line); ok && strings.HasPrefix(text, o.prefix) {
+		if _, seen := o.texts[text]; !seen {
+			o.texts[text] = now
 		}
 	}
 	ws := o.watchers

@@ -114,35 +114,13 @@ func TestStartupRuns(t *testing.T) {
 	t.Log(out.String())
 }
 
-func TestChatText(t *testing.T) {
-	for _, c := range []struct {
-		line, text string
-		ok         bool
-	}{
-		{"CLIENT MESSAGE hello world", "hello world", true},
-		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents t1-42", "t1-42", true},
-		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents a contents b", "a contents b", true},
-		{"RUMOR origin A from 127.0.0.1:5001 ID 3 contents ", "", true},
-		{"MONGERING with 127.0.0.1:5002", "", false},
-		{"STATUS from 127.0.0.1:5002 peer A nextID 4", "", false},
-		{"IN SYNC WITH 127.0.0.1:5002", "", false},
-		{"RUMOR origin A from 127.0.0.1:5001 ID 3", "", false},
-		{"CLIENT MESSAGEhello", "", false},
-	} {
-		text, ok := chatText([]byte(c.line))
-		if ok != c.ok || string(text) != c.text {
-			t.Errorf("chatText(%q) = %q, %v; want %q, %v", c.line, text, ok, c.text, c.ok)
-		}
-	}
-}
-
 func TestDeliveries(t *testing.T) {
 	d := newDeliveries([]string{"m0", "m1"}, 3)
 	t0 := time.Unix(100, 0)
-	d.record(0, []byte("m0"), t0)
-	d.record(0, []byte("m0"), t0.Add(time.Second)) // printed again: the first counts
-	d.record(1, []byte("other"), t0)               // not one of the texts
-	d.record(1, []byte("m0"), t0.Add(2*time.Second))
+	d.record(0, "m0", t0)
+	d.record(0, "m0", t0.Add(time.Second)) // printed again: the first counts
+	d.record(1, "other", t0)               // not one of the texts
+	d.record(1, "m0", t0.Add(2*time.Second))
 	if d.printed() != 2 || d.complete() {
 		t.Fatalf("printed %d, complete %v", d.printed(), d.complete())
 	}
@@ -152,7 +130,7 @@ func TestDeliveries(t *testing.T) {
 	if _, ok := d.lastPrint(0); ok {
 		t.Error("m0 reached every node before node 2 printed it")
 	}
-	d.record(2, []byte("m0"), t0.Add(time.Second))
+	d.record(2, "m0", t0.Add(time.Second))
 	if last, ok := d.lastPrint(0); !ok || !last.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("lastPrint(0) = %v, %v", last, ok)
 	}
@@ -163,7 +141,7 @@ func TestDeliveries(t *testing.T) {
 		}
 	}
 	for node := range 3 {
-		d.record(node, []byte("m1"), t0.Add(3*time.Second))
+		d.record(node, "m1", t0.Add(3*time.Second))
 	}
 	if !d.complete() || !d.lastDelivery().Equal(t0.Add(3*time.Second)) || d.missing([]string{"m0", "m1"}, []string{"A", "B", "C"}) != "" {
 		t.Errorf("complete %v, last %v", d.complete(), d.lastDelivery())

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/peerster/Peerster/internal/lossynet"
+	"github.com/peerster/Peerster/internal/stdoutline"
 )
 
 // The files command answers: how long does a download take, across how
@@ -276,11 +277,8 @@ func runFilesConfig(ctx context.Context, out io.Writer, bin, client, dir string,
 	}
 	first, last := l.nodes[0], l.nodes[hops]
 	deadline := time.Now().Add(30 * time.Second)
-	for _, w := range []struct {
-		n    *filesNode
-		line string
-	}{{last, "DSDV " + first.name + " "}, {first, "DSDV " + last.name + " "}} {
-		_, failed, err := w.n.lines.await(ctx, w.line, deadline, nil)
+	for _, w := range []struct{ n, to *filesNode }{{last, first}, {first, last}} {
+		_, failed, err := w.n.lines.await(ctx, "DSDV line towards "+w.to.name, routeTo(w.to.name), deadline, nil)
 		if err == nil && failed != "" {
 			err = errors.New(failed)
 		}
@@ -525,7 +523,9 @@ func (l *filesLine) download(ctx context.Context, run int, o filesOptions) (file
 		}
 		return ""
 	}
-	at, failed, err := last.lines.await(ctx, "RECONSTRUCTED file "+saveAs, start.Add(o.timeout), gaveUp)
+	done := stdoutline.Reconstructed{File: saveAs}
+	isDone := func(l stdoutline.Line) bool { return l == done }
+	at, failed, err := last.lines.await(ctx, fmt.Sprintf("line %q", done), isDone, start.Add(o.timeout), gaveUp)
 	if err != nil {
 		return filesRun{}, fmt.Errorf("%s: %w", last.name, err)
 	}
@@ -541,8 +541,8 @@ func (l *filesLine) download(ctx context.Context, run int, o filesOptions) (file
 		beyondAE: after.beyond() - before.beyond(), equal: bytes.Equal(got, data)}, nil
 }
 
-// lineLog keeps a node's stdout lines that start with one of the prefixes
-// the command waits for, each with the time it was read.
+// lineLog keeps a node's stdout lines of the kinds the command waits for
+// (DSDV, RECONSTRUCTED), each with the time it was read.
 type lineLog struct {
 	mu    sync.Mutex
 	lines []timedLine
@@ -551,10 +551,8 @@ type lineLog struct {
 
 type timedLine struct {
 	at   time.Time
-	text string
+	line stdoutline.Line
 }
-
-var watchedPrefixes = []string{"DSDV ", "RECONSTRUCTED "}
 
 func watchLines(r io.ReadCloser) *lineLog {
 	l := &lineLog{done: make(chan struct{})}
@@ -564,13 +562,12 @@ func watchLines(r io.ReadCloser) *lineLog {
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64<<10), maxLine)
 		for sc.Scan() {
-			now, text := time.Now(), sc.Text()
-			for _, p := range watchedPrefixes {
-				if strings.HasPrefix(text, p) {
-					l.mu.Lock()
-					l.lines = append(l.lines, timedLine{now, text})
-					l.mu.Unlock()
-				}
+			now := time.Now()
+			switch line, _ := stdoutline.Parse(sc.Text()); line.(type) {
+			case stdoutline.DSDV, stdoutline.Reconstructed:
+				l.mu.Lock()
+				l.lines = append(l.lines, timedLine{now, line})
+				l.mu.Unlock()
 			}
 		}
 		_, _ = io.Copy(io.Discard, r)
@@ -578,22 +575,31 @@ func watchLines(r io.ReadCloser) *lineLog {
 	return l
 }
 
-// await waits until a line starting with prefix was read, and returns when
-// it was. If deadline passes first, or giveUp (called every 100 ms, if not
-// nil) says why it would not come, it returns that in failed instead. An
-// error is a node that is gone, or the command interrupted.
-func (l *lineLog) await(ctx context.Context, prefix string, deadline time.Time, giveUp func() string) (at time.Time, failed string, err error) {
+// routeTo matches the DSDV lines that give a next hop towards origin.
+func routeTo(origin string) func(stdoutline.Line) bool {
+	return func(l stdoutline.Line) bool {
+		route, ok := l.(stdoutline.DSDV)
+		return ok && route.Origin == origin
+	}
+}
+
+// await waits until a line that match accepts was read, and returns when
+// it was; what names the line in a failure. If deadline passes first, or
+// giveUp (called every 100 ms, if not nil) says why it would not come, it
+// returns that in failed instead. An error is a node that is gone, or the
+// command interrupted.
+func (l *lineLog) await(ctx context.Context, what string, match func(stdoutline.Line) bool, deadline time.Time, giveUp func() string) (at time.Time, failed string, err error) {
 	for i := 0; ; i++ {
 		l.mu.Lock()
 		for _, x := range l.lines {
-			if strings.HasPrefix(x.text, prefix) {
+			if match(x.line) {
 				l.mu.Unlock()
 				return x.at, "", nil
 			}
 		}
 		l.mu.Unlock()
 		if time.Now().After(deadline) {
-			return time.Time{}, fmt.Sprintf("no line %q by the deadline", prefix), nil
+			return time.Time{}, fmt.Sprintf("no %s by the deadline", what), nil
 		}
 		if giveUp != nil && i%100 == 0 {
 			if why := giveUp(); why != "" {
@@ -604,7 +610,7 @@ func (l *lineLog) await(ctx context.Context, prefix string, deadline time.Time, 
 		case <-ctx.Done():
 			return time.Time{}, "", ctx.Err()
 		case <-l.done:
-			return time.Time{}, "", fmt.Errorf("stdout ended with no line %q", prefix)
+			return time.Time{}, "", fmt.Errorf("stdout ended with no %s", what)
 		case <-time.After(time.Millisecond):
 		}
 	}

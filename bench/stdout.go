@@ -2,12 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/peerster/Peerster/internal/stdoutline"
 )
 
 // deliveries records, for a fixed set of message texts, when each node of
@@ -34,8 +35,8 @@ func (d *deliveries) messages() int { return len(d.index) }
 
 // record notes that node printed text at t, unless it is not one of the
 // texts or the node printed it before.
-func (d *deliveries) record(node int, text []byte, t time.Time) {
-	m, ok := d.index[string(text)] // no allocation: the compiler sees the lookup
+func (d *deliveries) record(node int, text string, t time.Time) {
+	m, ok := d.index[text]
 	if !ok {
 		return
 	}
@@ -108,7 +109,10 @@ func readStdout(r io.ReadCloser, node int, d *deliveries) *stdoutReader {
 			line := sc.Bytes()
 			s.lines.Add(1)
 			s.bytes.Add(int64(len(line)) + 1)
-			if text, ok := chatText(line); ok && d != nil {
+			if d == nil {
+				continue
+			}
+			if text, ok := stdoutline.ChatText(line); ok {
 				d.record(node, text, now)
 			}
 		}
@@ -121,31 +125,6 @@ func readStdout(r io.ReadCloser, node int, d *deliveries) *stdoutReader {
 
 // wait returns once the node's stdout has been read to its end.
 func (s *stdoutReader) wait() { <-s.done }
-
-var (
-	clientPrefix   = []byte("CLIENT MESSAGE ")
-	rumorPrefix    = []byte("RUMOR origin ")
-	contentsMarker = []byte(" contents ")
-)
-
-// chatText returns the text of a line that shows a node has a message,
-//
-//	CLIENT MESSAGE <text>
-//	RUMOR origin <origin> from <ip:port> ID <id> contents <text>
-//
-// and false for every other line. The text is what follows the first
-// " contents ": origins are names and addresses, which hold no space.
-func chatText(line []byte) ([]byte, bool) {
-	if text, ok := bytes.CutPrefix(line, clientPrefix); ok {
-		return text, true
-	}
-	if rest, ok := bytes.CutPrefix(line, rumorPrefix); ok {
-		if i := bytes.Index(rest, contentsMarker); i >= 0 {
-			return rest[i+len(contentsMarker):], true
-		}
-	}
-	return nil, false
-}
 
 // lastDelivery is when the last print of any message happened, or the
 // zero time.
