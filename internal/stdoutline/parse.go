@@ -30,7 +30,7 @@ func Parse(line string) (Line, error) {
 
 // line reads a line by its kind's fixed start. Each kind is one case, and
 // calls no function through a variable, so that the scanner stays on the
-// stack: the benchmarks parse every line a node prints.
+// stack: proctest parses every line a node prints, megabytes in a flood.
 func (s *scanner) line() Line {
 	switch {
 	case s.cut(clientMessageStart):
