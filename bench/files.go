@@ -275,30 +275,14 @@ func runFilesConfig(ctx context.Context, out io.Writer, bin, client, dir string,
 	if err := l.start(bin, dir, hops+1); err != nil {
 		return res, err
 	}
-	first, last := l.nodes[0], l.nodes[hops]
-	deadline := time.Now().Add(30 * time.Second)
-	for _, w := range []struct{ n, to *filesNode }{{last, first}, {first, last}} {
-		_, failed, err := w.n.lines.await(ctx, "DSDV line towards "+w.to.name, routeTo(w.to.name), deadline, nil)
-		if err == nil && failed != "" {
-			err = errors.New(failed)
-		}
-		if err != nil {
-			return res, fmt.Errorf("%s: no route to the other end: %w", w.n.name, err)
-		}
+	if err := l.awaitRoutes(ctx, l.nodes[0], l.nodes[hops]); err != nil {
+		return res, err
 	}
-	// What the idle line sends (anti-entropy, route rumors), over a second:
-	// a download's datagrams include its share of it.
-	before, err := l.scrape()
+	background, err := l.idleRate()
 	if err != nil {
 		return res, err
 	}
-	idleFrom := time.Now()
-	time.Sleep(time.Second)
-	after, err := l.scrape()
-	if err != nil {
-		return res, err
-	}
-	res.background = (after.sent - before.sent) / time.Since(idleFrom).Seconds()
+	res.background = background
 
 	for run := 1; run <= o.runs; run++ {
 		if ctx.Err() != nil {
@@ -323,6 +307,38 @@ func runFilesConfig(ctx context.Context, out io.Writer, bin, client, dir string,
 		}
 	}
 	return res, nil
+}
+
+// awaitRoutes waits until each end of the line has a route to the other.
+func (l *filesLine) awaitRoutes(ctx context.Context, first, last *filesNode) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, w := range []struct{ n, to *filesNode }{{last, first}, {first, last}} {
+		_, failed, err := w.n.lines.await(ctx, "DSDV line towards "+w.to.name, routeTo(w.to.name), deadline, nil)
+		if err == nil && failed != "" {
+			err = errors.New(failed)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: no route to the other end: %w", w.n.name, err)
+		}
+	}
+	return nil
+}
+
+// idleRate is the datagrams a second the idle line sends (anti-entropy,
+// route rumors), over a second: a download's datagrams include its share
+// of it.
+func (l *filesLine) idleRate() (float64, error) {
+	before, err := l.scrape()
+	if err != nil {
+		return 0, err
+	}
+	idleFrom := time.Now()
+	time.Sleep(time.Second)
+	after, err := l.scrape()
+	if err != nil {
+		return 0, err
+	}
+	return (after.sent - before.sent) / time.Since(idleFrom).Seconds(), nil
 }
 
 // inNetns prefixes argv to run it in the line's namespace, if it has one;
@@ -616,6 +632,29 @@ func (l *lineLog) await(ctx context.Context, what string, match func(stdoutline.
 	}
 }
 
+// filesTarget says whether a configuration without loss met the targets:
+// datagrams per item within filesTrafficSlack of the ideal, and for 2 MiB
+// across 3 hops, the median time; "" for a lossy one, which has none.
+func filesTarget(r filesConfigResult, o filesOptions, ideal, perItem float64, median time.Duration) string {
+	if r.loss != 0 {
+		return ""
+	}
+	target := fmt.Sprintf("≤ %.1f/item ", ideal*filesTrafficSlack)
+	if perItem <= ideal*filesTrafficSlack {
+		target += "met"
+	} else {
+		target += "MISSED"
+	}
+	if r.hops == 3 && o.size == filesMaxSize {
+		verdict := "met"
+		if median > filesTimeTarget {
+			verdict = "MISSED"
+		}
+		target += fmt.Sprintf(", ≤ %s %s", seconds(filesTimeTarget), verdict)
+	}
+	return target
+}
+
 func reportFiles(out io.Writer, o filesOptions, results []filesConfigResult) {
 	if len(results) == 0 {
 		return
@@ -650,22 +689,7 @@ func reportFiles(out io.Writer, o filesOptions, results []filesConfigResult) {
 		slices.Sort(per)
 		slices.Sort(beyond)
 		s := summarize(took)
-		target := ""
-		if r.loss == 0 {
-			target = fmt.Sprintf("≤ %.1f/item ", ideal*filesTrafficSlack)
-			if medianFloat(per) <= ideal*filesTrafficSlack {
-				target += "met"
-			} else {
-				target += "MISSED"
-			}
-			if r.hops == 3 && o.size == filesMaxSize {
-				verdict := "met"
-				if s.median > filesTimeTarget {
-					verdict = "MISSED"
-				}
-				target += fmt.Sprintf(", ≤ %s %s", seconds(filesTimeTarget), verdict)
-			}
-		}
+		target := filesTarget(r, o, ideal, medianFloat(per), s.median)
 		fmt.Fprintf(w, "%d\t%s\t%d/%d\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.0f\t%d/%d\t%.0f/s\t%s\t\n", r.hops, lossCol, len(took), len(r.runs),
 			filesTime(s.median), filesTime(s.max), medianFloat(per), per[len(per)-1], medianFloat(beyond), ideal, equal, len(took), r.background, target)
 	}
