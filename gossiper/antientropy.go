@@ -37,9 +37,7 @@ func (c *Core) Tick(now time.Time) Output {
 // anti-entropy statuses and acknowledgements of new rumors are probes: both
 // are bounded in number, so the flips they add cannot feed on each other.
 func (c *Core) probe(peer string) {
-	c.timerSeq++
-	c.probes[peer] = c.timerSeq
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerProbe, Peer: peer, Seq: c.timerSeq, After: c.cfg.ProbeTimeout})
+	c.probes[peer] = c.arm(TimerProbe, peer, c.cfg.ProbeTimeout)
 }
 
 // probeTimeout takes a probe's silence to mean the peer is in sync, which

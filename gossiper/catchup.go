@@ -24,34 +24,21 @@ const (
 	maxCatchUpStalls = 3
 )
 
-// noteAhead reports whether the peer's status shows messages this node
-// lacks, and records those it can take, to follow the peer while it sends
-// them.
-func (c *Core) noteAhead(peer string, theirs map[string]uint32) (lacks bool) {
-	var want map[string]uint32
-	for o, n := range theirs {
-		if n <= c.next(o) {
-			continue
-		}
-		lacks = true
-		if want == nil {
-			want = map[string]uint32{}
-		}
-		want[o] = n
-	}
+// followCatchUp records what a peer's status showed ahead of this node,
+// to follow the peer while it sends those messages.
+func (c *Core) followCatchUp(peer string, ahead map[string]uint32) {
 	if c.cfg.CatchUpTimeout <= 0 {
-		return lacks
+		return
 	}
 	cu := c.catchUps[peer]
 	switch {
-	case len(want) == 0:
+	case len(ahead) == 0:
 		delete(c.catchUps, peer)
 	case cu != nil:
-		cu.want = want
+		cu.want = ahead
 	case len(c.catchUps) < maxCatchUps:
-		c.catchUps[peer] = &catchUp{want: want}
+		c.catchUps[peer] = &catchUp{want: ahead}
 	}
-	return lacks
 }
 
 // awaitCatchUp waits for the next rumor from a peer that has more, after the
@@ -80,9 +67,7 @@ func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
 		cu.stalls++
 		c.sendStatus(peer, now, slices.Sorted(maps.Keys(cu.want)))
 	}
-	c.timerSeq++
-	cu.seq = c.timerSeq
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerCatchUp, Peer: peer, Seq: cu.seq, After: c.cfg.CatchUpTimeout})
+	cu.seq = c.arm(TimerCatchUp, peer, c.cfg.CatchUpTimeout)
 }
 
 // catchUpTimeout asks a peer that has gone silent mid catch-up again.

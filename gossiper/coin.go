@@ -31,7 +31,7 @@ func (c *Core) flipCoin(peer string, r *messages.RumorMessage, now time.Time, re
 	if c.rng.IntN(2) == 0 {
 		return
 	}
-	holders := c.holders.of(Posted{r.Origin, r.ID})
+	holders := c.holders.of(keyOf(r))
 	to, ok := c.pickPeerWhere(func(p string) bool { return p != peer && !slices.Contains(holders, p) })
 	if !ok && retry && c.peers.has(peer) {
 		to, ok = peer, true
@@ -85,33 +85,12 @@ func (c *Core) sendFlipped(to string, r *messages.RumorMessage, now time.Time, i
 	}
 }
 
-// endSession ends the exchange with peer that sess was waiting for; timedOut
-// tells that no status came.
-func (c *Core) endSession(peer string, sess session, now time.Time, timedOut bool) {
-	if sess.rumor == nil || sess.idle {
-		c.flipIdle(peer, now)
-		return
-	}
-	c.flipCoin(peer, sess.rumor, now, timedOut)
-}
-
-// mongerTimeout ends a rumor's wait for its acknowledgement; a rumor that
-// was not acknowledged may be retried with the same peer.
-func (c *Core) mongerTimeout(t Timer, now time.Time) {
-	sess, ok := c.sessions[t.Peer]
-	if !ok || sess.seq != t.Seq {
-		return
-	}
-	delete(c.sessions, t.Peer)
-	c.endSession(t.Peer, sess, now, true)
-}
-
 // recentHolders remembers, for the rumors accepted last, which peers are
 // known to hold them. It is bounded: maxHeldRumors rumors, the oldest
 // forgotten first, and maxHoldersPerRumor peers each.
 type recentHolders struct {
-	peers map[Posted][]string
-	order []Posted
+	peers map[rumorKey][]string
+	order []rumorKey
 }
 
 const (
@@ -121,11 +100,11 @@ const (
 	maxHoldersPerRumor = 16
 )
 
-func (h *recentHolders) of(k Posted) []string { return h.peers[k] }
+func (h *recentHolders) of(k rumorKey) []string { return h.peers[k] }
 
-func (h *recentHolders) add(k Posted, peer string) {
+func (h *recentHolders) add(k rumorKey, peer string) {
 	if h.peers == nil {
-		h.peers = map[Posted][]string{}
+		h.peers = map[rumorKey][]string{}
 	}
 	held, known := h.peers[k]
 	if !known {

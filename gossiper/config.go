@@ -35,6 +35,11 @@ type Config struct {
 	// lacks waits for the next one before asking again with its status;
 	// 0 leaves a stalled exchange to anti-entropy.
 	CatchUpTimeout time.Duration
+	// ResendPatience is how long a peer may go on asking for a rumor that
+	// is on its way to it before the node sends it again (inflight.go):
+	// the wait of a catch-up, since a peer that asks this long has lost
+	// the rumor as surely as a silent one has lost its turn.
+	ResendPatience time.Duration
 	// RumorFreshness is how long after a node last accepted a rumor an
 	// exchange that ends in sync may still go on mongering it. Past it, a
 	// node at rest sends only its anti-entropy status.
@@ -92,6 +97,7 @@ func DefaultConfig() Config {
 		ProbeTimeout:          500 * time.Millisecond,
 		AntiEntropyInterval:   time.Second,
 		CatchUpTimeout:        250 * time.Millisecond,
+		ResendPatience:        250 * time.Millisecond,
 		RumorFreshness:        10 * time.Second,
 		FlipInterval:          time.Minute,
 		SimpleRepeatGap:       2 * time.Second,

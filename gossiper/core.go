@@ -379,6 +379,21 @@ func (c *Core) print(line string) { c.out.Lines = append(c.out.Lines, line) }
 
 func (c *Core) drop(reason string) { c.stats.Dropped[reason]++ }
 
+// arm asks the runtime for a timer of kind for peer, to fire after after,
+// and returns its Seq. What waits for the timer keeps the Seq: a timer
+// that fires after a newer one of its kind and peer was armed finds
+// another Seq there, and does nothing.
+func (c *Core) arm(kind TimerKind, peer string, after time.Duration) uint64 {
+	c.timerSeq++
+	c.rearm(kind, peer, c.timerSeq, after)
+	return c.timerSeq
+}
+
+// rearm asks for a timer again under the Seq it was given before.
+func (c *Core) rearm(kind TimerKind, peer string, seq uint64, after time.Duration) {
+	c.out.Timers = append(c.out.Timers, Timer{Kind: kind, Peer: peer, Seq: seq, After: after})
+}
+
 // dropQueued counts datagrams the runtime's queue dropped for room before
 // they reached the Core (see inqueue.go).
 func (c *Core) dropQueued(n int) {

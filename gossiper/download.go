@@ -305,9 +305,7 @@ func (c *Core) armData(d *download, now time.Time) {
 		due = minTime(due, a.at.Add(d.rto()))
 	}
 	due = minTime(due, d.progress.Add(stallTimeout))
-	c.timerSeq++
-	d.seq = c.timerSeq
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerData, Peer: d.key, Seq: d.seq, After: max(due.Sub(now), time.Millisecond)})
+	d.seq = c.arm(TimerData, d.key, max(due.Sub(now), time.Millisecond))
 }
 
 func minTime(a, b time.Time) time.Time {

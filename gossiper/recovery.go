@@ -3,8 +3,6 @@ package gossiper
 import (
 	"fmt"
 	"time"
-
-	"github.com/peerster/Peerster/messages"
 )
 
 // A node that lost its data folder starts its origin at ID 1 again while its
@@ -114,10 +112,8 @@ func (c *Core) recoverDeadline() time.Time {
 }
 
 func (c *Core) armRecover(now time.Time) {
-	c.timerSeq++
 	after := max(c.recoverDeadline().Sub(now), time.Millisecond)
-	c.claim.timerSeq, c.claim.due = c.timerSeq, now.Add(after)
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerRecover, Peer: c.claim.origin, Seq: c.timerSeq, After: after})
+	c.claim.timerSeq, c.claim.due = c.arm(TimerRecover, c.claim.origin, after), now.Add(after)
 }
 
 func (c *Core) recoverTimeout(t Timer, now time.Time) {
@@ -145,27 +141,4 @@ func (c *Core) endClaim(now time.Time) {
 	for _, h := range held {
 		c.number(origin, h.text, now)
 	}
-}
-
-// number gives text the next ID of origin, one of this node's names, and
-// starts mongering it.
-func (c *Core) number(origin, text string, now time.Time) Posted {
-	o := c.byName[origin]
-	if o == nil {
-		// Room for this node's own name is kept, or made: its own names
-		// take the place of another source's origin (see victim).
-		var reason string
-		if o, reason = c.admit(origin, "", "", now); o == nil {
-			c.drop("own-" + reason)
-			return Posted{Origin: origin}
-		}
-	}
-	c.ownNames[origin] = true
-	r := &messages.RumorMessage{Origin: origin, ID: o.next(), Text: text}
-	c.accept(o, r, false, now)
-	c.ownSent.posted(origin, r.ID, now)
-	if to, ok := c.pickPeer(""); ok {
-		c.monger(to, r, now)
-	}
-	return Posted{Origin: r.Origin, ID: r.ID}
 }

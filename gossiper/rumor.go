@@ -15,6 +15,14 @@ type session struct {
 	idle bool
 }
 
+// rumorKey names a rumor of any origin.
+type rumorKey struct {
+	origin string
+	id     uint32
+}
+
+func keyOf(r *messages.RumorMessage) rumorKey { return rumorKey{r.Origin, r.ID} }
+
 // postRumor numbers the user's text as this node's next rumor and starts
 // mongering it, unless it must wait for the node's earlier messages (see
 // recovery.go): then its ID is 0 until it goes out.
@@ -23,6 +31,29 @@ func (c *Core) postRumor(text string, now time.Time) Posted {
 		return Posted{Origin: c.name}
 	}
 	return c.number(c.name, text, now)
+}
+
+// number gives text the next ID of origin, one of this node's names, and
+// starts mongering it.
+func (c *Core) number(origin, text string, now time.Time) Posted {
+	o := c.byName[origin]
+	if o == nil {
+		// Room for this node's own name is kept, or made: its own names
+		// take the place of another source's origin (see victim).
+		var reason string
+		if o, reason = c.admit(origin, "", "", now); o == nil {
+			c.drop("own-" + reason)
+			return Posted{Origin: origin}
+		}
+	}
+	c.ownNames[origin] = true
+	r := &messages.RumorMessage{Origin: origin, ID: o.next(), Text: text}
+	c.accept(o, r, false, now)
+	c.ownSent.posted(origin, r.ID, now)
+	if to, ok := c.pickPeer(""); ok {
+		c.monger(to, r, now)
+	}
+	return Posted{Origin: r.Origin, ID: r.ID}
 }
 
 // badRumor says why a rumor is dropped whatever the node holds, or "".
@@ -67,7 +98,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
 	c.takeRumor(from, o, r, now)
 	for {
-		held, ok := c.window.take(Posted{r.Origin, o.next()})
+		held, ok := c.window.take(rumorKey{r.Origin, o.next()})
 		if !ok {
 			break
 		}
@@ -113,7 +144,7 @@ func (c *Core) takeRumor(from string, o *origin, r *messages.RumorMessage, now t
 		c.impersonated(from, r, now)
 	}
 	c.accept(o, r, forged, now)
-	c.holders.add(Posted{r.Origin, r.ID}, from)
+	c.holders.add(keyOf(r), from)
 	// A rumor without text is a route rumor, not a chat message: a RUMOR
 	// line for it would read as an empty chat message.
 	if r.Text != "" {
@@ -156,8 +187,27 @@ func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) bool {
 	c.inflight.sent(to, r, now)
 	c.print(stdoutline.Mongering{To: to}.String())
 	c.send(to, p, now)
-	c.timerSeq++
-	c.sessions[to] = session{rumor: r, seq: c.timerSeq}
-	c.out.Timers = append(c.out.Timers, Timer{Kind: TimerMonger, Peer: to, Seq: c.timerSeq, After: c.cfg.MongerTimeout})
+	c.sessions[to] = session{rumor: r, seq: c.arm(TimerMonger, to, c.cfg.MongerTimeout)}
 	return true
+}
+
+// endSession ends the exchange with peer that sess was waiting for; timedOut
+// tells that no status came.
+func (c *Core) endSession(peer string, sess session, now time.Time, timedOut bool) {
+	if sess.rumor == nil || sess.idle {
+		c.flipIdle(peer, now)
+		return
+	}
+	c.flipCoin(peer, sess.rumor, now, timedOut)
+}
+
+// mongerTimeout ends a rumor's wait for its acknowledgement; a rumor that
+// was not acknowledged may be retried with the same peer.
+func (c *Core) mongerTimeout(t Timer, now time.Time) {
+	sess, ok := c.sessions[t.Peer]
+	if !ok || sess.seq != t.Seq {
+		return
+	}
+	delete(c.sessions, t.Peer)
+	c.endSession(t.Peer, sess, now, true)
 }

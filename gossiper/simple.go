@@ -181,7 +181,7 @@ func (c *Core) Unreachable(to []string, now time.Time) Output {
 			continue
 		}
 		s.waiting = true
-		c.out.Timers = append(c.out.Timers, Timer{Kind: TimerResend, Peer: s.to, Seq: s.seq, After: simpleResendWait << s.resends})
+		c.rearm(TimerResend, s.to, s.seq, simpleResendWait<<s.resends)
 	}
 	return c.take()
 }

@@ -37,7 +37,9 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	c.noteOwnAcks(from, theirs, now)
 	c.print(line)
 	c.print(c.peers.line())
-	lacks := c.noteAhead(from, theirs)
+	ahead := c.aheadOf(theirs)
+	lacks := len(ahead) > 0
+	c.followCatchUp(from, ahead)
 
 	sess := c.sessions[from]
 	delete(c.sessions, from)
@@ -70,9 +72,25 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	}
 	c.print(stdoutline.InSync{With: from}.String())
 	if sess.rumor != nil {
-		c.holders.add(Posted{sess.rumor.Origin, sess.rumor.ID}, from)
+		c.holders.add(keyOf(sess.rumor), from)
 	}
 	c.endSession(from, sess, now, false)
+}
+
+// aheadOf returns the origins of which a peer's status, theirs, shows
+// messages this node lacks, with the peer's next ID of each; nil if none.
+func (c *Core) aheadOf(theirs map[string]uint32) map[string]uint32 {
+	var ahead map[string]uint32
+	for o, n := range theirs {
+		if n <= c.next(o) {
+			continue
+		}
+		if ahead == nil {
+			ahead = map[string]uint32{}
+		}
+		ahead[o] = n
+	}
+	return ahead
 }
 
 // readStatus returns the next IDs a peer's status gives, by origin, and the
@@ -196,7 +214,7 @@ func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now 
 		if want >= o.next() || want <= o.base {
 			continue
 		}
-		if !c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.CatchUpTimeout) {
+		if !c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.ResendPatience) {
 			result = onTheirWay
 			continue
 		}

@@ -16,7 +16,7 @@ import "github.com/peerster/Peerster/messages"
 // peer, which holds a few early rumors at most, always gets in. The
 // rumor dropped is the one furthest ahead, the last its origin would need.
 type window struct {
-	rumors map[Posted]heldRumor
+	rumors map[rumorKey]heldRumor
 	bytes  int
 	// bySource is the rumors each source has in the window, and what they
 	// weigh.
@@ -29,16 +29,16 @@ type heldRumor struct {
 }
 
 type windowShare struct {
-	keys   map[Posted]struct{}
+	keys   map[rumorKey]struct{}
 	weight int
 }
 
 // farthest is the rumor of the share furthest ahead, the last its origin
 // would need.
-func (s *windowShare) farthest() Posted {
-	var far Posted
+func (s *windowShare) farthest() rumorKey {
+	var far rumorKey
 	for k := range s.keys {
-		if k.ID > far.ID || (k.ID == far.ID && k.Origin > far.Origin) {
+		if k.id > far.id || (k.id == far.id && k.origin > far.origin) {
 			far = k
 		}
 	}
@@ -66,7 +66,7 @@ func heldWeight(r *messages.RumorMessage) int { return heldRumorCost + len(r.Tex
 // the sources and of one source's rumors per rumor kept: a few thousand
 // steps, bounded like the window.
 func (w *window) keep(r *messages.RumorMessage, from string, next uint32, maxBytes int) (evicted int) {
-	k := Posted{r.Origin, r.ID}
+	k := keyOf(r)
 	if r.ID-next >= maxAheadIDs || len(r.Text) > maxBytes {
 		return 0
 	}
@@ -74,7 +74,7 @@ func (w *window) keep(r *messages.RumorMessage, from string, next uint32, maxByt
 		return 0
 	}
 	if w.rumors == nil {
-		w.rumors = map[Posted]heldRumor{}
+		w.rumors = map[rumorKey]heldRumor{}
 		w.bySource = map[string]*windowShare{}
 	}
 	mine := w.bySource[from]
@@ -91,7 +91,7 @@ func (w *window) keep(r *messages.RumorMessage, from string, next uint32, maxByt
 		evicted++
 	}
 	if mine == nil {
-		mine = &windowShare{keys: map[Posted]struct{}{}}
+		mine = &windowShare{keys: map[rumorKey]struct{}{}}
 		w.bySource[from] = mine
 	}
 	mine.keys[k] = struct{}{}
@@ -115,7 +115,7 @@ func (w *window) heaviest() string {
 }
 
 // take removes and returns the rumor held as k, if there is one.
-func (w *window) take(k Posted) (heldRumor, bool) {
+func (w *window) take(k rumorKey) (heldRumor, bool) {
 	h, ok := w.rumors[k]
 	if !ok {
 		return h, false
