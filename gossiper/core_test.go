@@ -1,9 +1,9 @@
 package gossiper
 
 // The protocol's exchanges are tested as scenarios, in testdata/scenarios
-// (see scenario_test.go). The tests here cover what a transcript does not
-// show well: properties over many inputs or large sizes, Restore, SetName
-// and the peer list on its own.
+// (see its README). The tests here cover what a transcript does not show
+// well: properties over many inputs or large sizes, Restore, SetName and
+// the peer list on its own.
 
 import (
 	"fmt"
