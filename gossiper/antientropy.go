@@ -37,14 +37,14 @@ func (c *Core) Tick(now time.Time) Output {
 // anti-entropy statuses and acknowledgements of new rumors are probes: both
 // are bounded in number, so the flips they add cannot feed on each other.
 func (c *Core) probe(peer string) {
-	c.probes[peer] = c.arm(TimerProbe, peer, c.cfg.ProbeTimeout)
+	c.peerStates.open(peer).probe = c.arm(TimerProbe, peer, c.cfg.ProbeTimeout)
 }
 
 // probeTimeout takes a probe's silence to mean the peer is in sync, which
 // ends the exchange with a coin flip.
 func (c *Core) probeTimeout(t Timer, now time.Time) {
-	if seq, ok := c.probes[t.Peer]; ok && seq == t.Seq {
-		delete(c.probes, t.Peer)
+	if ps := c.peerStates.get(t.Peer); ps != nil && ps.probe != 0 && ps.probe == t.Seq {
+		c.peerStates.endProbe(t.Peer, now)
 		c.flipIdle(t.Peer, now)
 	}
 }

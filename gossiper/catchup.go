@@ -26,18 +26,18 @@ const (
 
 // followCatchUp records what a peer's status showed ahead of this node,
 // to follow the peer while it sends those messages.
-func (c *Core) followCatchUp(peer string, ahead map[string]uint32) {
+func (c *Core) followCatchUp(peer string, ahead map[string]uint32, now time.Time) {
 	if c.cfg.CatchUpTimeout <= 0 {
 		return
 	}
-	cu := c.catchUps[peer]
+	ps := c.peerStates.get(peer)
 	switch {
 	case len(ahead) == 0:
-		delete(c.catchUps, peer)
-	case cu != nil:
-		cu.want = ahead
-	case len(c.catchUps) < maxCatchUps:
-		c.catchUps[peer] = &catchUp{want: ahead}
+		c.peerStates.unfollow(peer, now)
+	case ps != nil && ps.catchUp != nil:
+		ps.catchUp.want = ahead
+	default:
+		c.peerStates.follow(peer, &catchUp{want: ahead})
 	}
 }
 
@@ -46,10 +46,11 @@ func (c *Core) followCatchUp(peer string, ahead map[string]uint32) {
 // peer that has sent a rumor this node took is followed, so a status alone,
 // perhaps spoofed, never makes the node send more than its one answer.
 func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
-	cu := c.catchUps[peer]
-	if cu == nil {
+	ps := c.peerStates.get(peer)
+	if ps == nil || ps.catchUp == nil {
 		return
 	}
+	cu := ps.catchUp
 	lacks := false
 	for o, n := range cu.want {
 		if n > c.next(o) {
@@ -58,7 +59,7 @@ func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
 		}
 	}
 	if !lacks || !c.peers.has(peer) || (!progress && cu.stalls >= maxCatchUpStalls) {
-		delete(c.catchUps, peer)
+		c.peerStates.unfollow(peer, now)
 		return
 	}
 	if progress {
@@ -72,7 +73,7 @@ func (c *Core) awaitCatchUp(peer string, progress bool, now time.Time) {
 
 // catchUpTimeout asks a peer that has gone silent mid catch-up again.
 func (c *Core) catchUpTimeout(t Timer, now time.Time) {
-	if cu := c.catchUps[t.Peer]; cu != nil && cu.seq == t.Seq {
+	if ps := c.peerStates.get(t.Peer); ps != nil && ps.catchUp != nil && ps.catchUp.seq == t.Seq {
 		c.awaitCatchUp(t.Peer, false, now)
 	}
 }

@@ -47,8 +47,8 @@ func (c *Core) flipIdle(peer string, now time.Time) {
 		return
 	}
 	due := func(p string) bool {
-		t, flipped := c.flippedAt[p]
-		return !flipped || now.Sub(t) >= c.cfg.FlipInterval
+		ps := c.peerStates.get(p)
+		return ps == nil || c.peerStates.flipOver(ps, now)
 	}
 	to, ok := c.pickPeerWhere(func(p string) bool { return p != peer && due(p) })
 	if !ok && c.peers.has(peer) && due(peer) {
@@ -63,25 +63,11 @@ func (c *Core) flipIdle(peer string, now time.Time) {
 // sendFlipped mongers r to peer after heads. An idle flip's exchange ends
 // as an idle one: its acknowledgement starts no chain of flips.
 func (c *Core) sendFlipped(to string, r *messages.RumorMessage, now time.Time, idle bool) {
-	if len(c.flippedAt) >= maxFlipped {
-		// Peers come and go (the list evicts learned ones): forget those
-		// whose interval is over, or all when a churn of peers filled it.
-		for p, t := range c.flippedAt {
-			if now.Sub(t) >= c.cfg.FlipInterval {
-				delete(c.flippedAt, p)
-			}
-		}
-		if len(c.flippedAt) >= maxFlipped {
-			clear(c.flippedAt)
-		}
-	}
-	c.flippedAt[to] = now
+	c.peerStates.flip(to, now)
 	c.print(stdoutline.FlippedCoin{To: to}.String())
 	c.monger(to, r, now)
-	if idle {
-		s := c.sessions[to]
-		s.idle = true
-		c.sessions[to] = s
+	if ps := c.peerStates.get(to); idle && ps != nil && ps.session.rumor != nil {
+		ps.session.idle = true
 	}
 }
 

@@ -48,18 +48,18 @@ type Core struct {
 	// ownSent tracks whether peers take this node's messages (alerts.go).
 	ownSent ownSent
 
-	sessions map[string]session
-	probes   map[string]uint64 // anti-entropy statuses not answered yet, by timer seq
-	timerSeq uint64
-	latest   *messages.RumorMessage
-	latestAt time.Time
-	aeBag    []string
+	// peerStates are the exchanges with each peer: sessions, probes,
+	// catch-ups, flips and in-flight marks (peerstate.go).
+	peerStates peerStates
+	timerSeq   uint64
+	latest     *messages.RumorMessage
+	latestAt   time.Time
+	aeBag      []string
 
 	simpleForwarded map[simpleKey]*simpleSeen
 	simpleBudget    bucket
 	simpleSent      []sentSimple
 	simpleSentBytes int
-	catchUps        map[string]*catchUp
 
 	// sources keeps, by address, what may come in and go out (sources.go).
 	sources *sources
@@ -84,12 +84,10 @@ type Core struct {
 	sharedFiles map[Hash]SharedFile
 	downloads   map[Hash]*download
 
-	// flippedAt is when the coin last sent a rumor to each peer; holders
-	// are the peers known to hold recent rumors. Both steer the coin.
-	flippedAt map[string]time.Time
-	holders   recentHolders
-	window    window
-	inflight  inflight
+	// holders are the peers known to hold recent rumors; with the flips
+	// in peerStates they steer the coin.
+	holders recentHolders
+	window  window
 
 	stats Stats
 	out   Output
@@ -117,15 +115,12 @@ func NewCore(cfg Config, rng Random) *Core {
 		tombstones:      map[string]uint32{},
 		ownNames:        map[string]bool{},
 		logWeights:      map[string]int{},
-		sessions:        map[string]session{},
-		probes:          map[string]uint64{},
 		simpleForwarded: map[simpleKey]*simpleSeen{},
-		catchUps:        map[string]*catchUp{},
 		stats:           Stats{Dropped: map[string]uint64{}, Forgotten: map[string]uint64{}},
 		sources:         newSources(secret),
-		flippedAt:       map[string]time.Time{},
 		routes:          map[string]string{},
 	}
+	c.peerStates = newPeerStates(&c.cfg)
 	for _, p := range cfg.Peers {
 		if p != cfg.Addr {
 			c.peers.add(p, true)

@@ -14,13 +14,8 @@ import (
 // by another status, feed on themselves until the link does nothing else.
 // Instead the node sends nothing for a status that asks for a rumor on its
 // way, and sends it again only when the peer has gone on lacking it for a
-// while.
-type inflight struct {
-	marks map[peerOrigin]*sentMark
-}
-
-type peerOrigin struct{ peer, origin string }
-
+// while. The marks are kept in the peers' records (peerstate.go), by
+// origin.
 type sentMark struct {
 	// lo..last are the IDs sent to the peer one after the other, the last
 	// at at: a rumor sent apart from them (one mongered as new, while the
@@ -33,12 +28,13 @@ type sentMark struct {
 	wantAt   time.Time // since when they ask for it
 }
 
-// maxInflight caps the (peer, origin) pairs remembered.
+// maxInflight caps the marks remembered across peers: when it is reached
+// they are all forgotten.
 const maxInflight = 8192
 
 // sent notes that r went to peer at now.
-func (f *inflight) sent(peer string, r *messages.RumorMessage, now time.Time) {
-	m := f.mark(peer, r.Origin, now)
+func (s *peerStates) sent(peer string, r *messages.RumorMessage, now time.Time) {
+	m := s.mark(peer, r.Origin, now)
 	if m.last == 0 || r.ID < m.lo || r.ID > m.last+1 {
 		m.lo, m.last = r.ID, r.ID
 	} else {
@@ -52,8 +48,8 @@ func (f *inflight) sent(peer string, r *messages.RumorMessage, now time.Time) {
 // statuses before it did; one that asks for less comes from a peer that
 // lost what it held (it restarted without its history), and the rumors
 // sent to it are gone too: none of them is on its way any more.
-func (f *inflight) heard(peer, origin string, want uint32) {
-	m := f.marks[peerOrigin{peer, origin}]
+func (ps *peerState) heard(origin string, want uint32) {
+	m := ps.sent[origin]
 	if m == nil {
 		return
 	}
@@ -69,8 +65,8 @@ func (f *inflight) heard(peer, origin string, want uint32) {
 // longer than patience. It never offers a later rumor in its place: the handout sends
 // an origin's rumors in sequence, and other implementations take only the
 // next ID they expect.
-func (f *inflight) toSend(peer, origin string, want uint32, now time.Time, timeout, patience time.Duration) bool {
-	m := f.mark(peer, origin, now)
+func (s *peerStates) toSend(peer, origin string, want uint32, now time.Time, timeout, patience time.Duration) bool {
+	m := s.mark(peer, origin, now)
 	if m.want != want {
 		m.want, m.wantAt = want, now
 	}
@@ -81,18 +77,21 @@ func (f *inflight) toSend(peer, origin string, want uint32, now time.Time, timeo
 	return false
 }
 
-func (f *inflight) mark(peer, origin string, now time.Time) *sentMark {
-	k := peerOrigin{peer, origin}
-	if m := f.marks[k]; m != nil {
-		return m
+func (s *peerStates) mark(peer, origin string, now time.Time) *sentMark {
+	if ps := s.get(peer); ps != nil {
+		if m := ps.sent[origin]; m != nil {
+			return m
+		}
 	}
-	if f.marks == nil {
-		f.marks = map[peerOrigin]*sentMark{}
+	if s.marks >= maxInflight {
+		s.forgetMarks(now)
 	}
-	if len(f.marks) >= maxInflight {
-		clear(f.marks)
+	ps := s.open(peer)
+	if ps.sent == nil {
+		ps.sent = map[string]*sentMark{}
 	}
 	m := &sentMark{}
-	f.marks[k] = m
+	ps.sent[origin] = m
+	s.marks++
 	return m
 }

@@ -95,7 +95,7 @@ func (c *Core) onRumor(from string, r *messages.RumorMessage, now time.Time) {
 		}
 	}
 	c.learn(from)
-	delete(c.probes, from) // a rumor we lacked answers our anti-entropy status
+	c.peerStates.endProbe(from, now) // a rumor we lacked answers our anti-entropy status
 	c.takeRumor(from, o, r, now)
 	for {
 		held, ok := c.window.take(rumorKey{r.Origin, o.next()})
@@ -184,10 +184,10 @@ func (c *Core) monger(to string, r *messages.RumorMessage, now time.Time) bool {
 		c.stats.Refused++
 		return false
 	}
-	c.inflight.sent(to, r, now)
+	c.peerStates.sent(to, r, now)
 	c.print(stdoutline.Mongering{To: to}.String())
 	c.send(to, p, now)
-	c.sessions[to] = session{rumor: r, seq: c.arm(TimerMonger, to, c.cfg.MongerTimeout)}
+	c.peerStates.open(to).session = session{rumor: r, seq: c.arm(TimerMonger, to, c.cfg.MongerTimeout)}
 	return true
 }
 
@@ -204,10 +204,8 @@ func (c *Core) endSession(peer string, sess session, now time.Time, timedOut boo
 // mongerTimeout ends a rumor's wait for its acknowledgement; a rumor that
 // was not acknowledged may be retried with the same peer.
 func (c *Core) mongerTimeout(t Timer, now time.Time) {
-	sess, ok := c.sessions[t.Peer]
-	if !ok || sess.seq != t.Seq {
+	if ps := c.peerStates.get(t.Peer); ps == nil || ps.session.rumor == nil || ps.session.seq != t.Seq {
 		return
 	}
-	delete(c.sessions, t.Peer)
-	c.endSession(t.Peer, sess, now, true)
+	c.endSession(t.Peer, c.peerStates.takeSession(t.Peer, now), now, true)
 }

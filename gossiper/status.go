@@ -39,19 +39,18 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 	c.print(c.peers.line())
 	ahead := c.aheadOf(theirs)
 	lacks := len(ahead) > 0
-	c.followCatchUp(from, ahead)
+	c.followCatchUp(from, ahead, now)
 
-	sess := c.sessions[from]
-	delete(c.sessions, from)
+	sess := c.peerStates.takeSession(from, now)
 
 	switch c.offer(from, theirs, namesIn(s), now) {
 	case offered:
-		delete(c.probes, from) // this may answer our anti-entropy status
+		c.peerStates.endProbe(from, now) // this may answer our anti-entropy status
 		return
 	case blocked:
 		// The peer lacks messages that its budget does not let this node
 		// send yet; its next status earns more.
-		delete(c.probes, from)
+		c.peerStates.endProbe(from, now)
 		return
 	case onTheirWay:
 		if lacks {
@@ -59,14 +58,14 @@ func (c *Core) onStatus(from string, s *messages.StatusPacket, now time.Time) {
 		}
 		// Not in sync, but what the peer lacks is on its way: wait for
 		// its acknowledgements.
-		delete(c.probes, from)
+		c.peerStates.endProbe(from, now)
 		if sess.rumor != nil {
-			c.sessions[from] = sess
+			c.peerStates.open(from).session = sess
 		}
 		return
 	}
 	if lacks {
-		delete(c.probes, from)
+		c.peerStates.endProbe(from, now)
 		c.sendStatus(from, now, namesIn(s))
 		return
 	}
@@ -200,9 +199,9 @@ func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now 
 	result := nothing
 	// Before any rumor goes: offering one ends the loop below, and every
 	// origin the status lists, or leaves out, must be heard.
-	if len(c.inflight.marks) > 0 {
+	if ps := c.peerStates.get(peer); ps != nil && len(ps.sent) > 0 {
 		for _, o := range c.origins {
-			c.inflight.heard(peer, o.name, max(theirs[o.name], 1))
+			ps.heard(o.name, max(theirs[o.name], 1))
 		}
 	}
 	origins := c.origins
@@ -214,7 +213,7 @@ func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now 
 		if want >= o.next() || want <= o.base {
 			continue
 		}
-		if !c.inflight.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.ResendPatience) {
+		if !c.peerStates.toSend(peer, o.name, want, now, c.cfg.MongerTimeout, c.cfg.ResendPatience) {
 			result = onTheirWay
 			continue
 		}
