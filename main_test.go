@@ -5,8 +5,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/peerster/Peerster/internal/testkit"
 )
 
 func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
@@ -33,7 +36,7 @@ func TestBadFlagsExitTwoNamingTheFlag(t *testing.T) {
 		{[]string{"-name=A", "-maxMemory=0"}, "-maxMemory"},
 		{[]string{"-name=A", "-maxMemory=99999999999GiB"}, "-maxMemory"},
 		{[]string{"-name=A", "-gossipAddr=127.0.0.1:0", "-UIPort=" + busyPort}, "-gossipAddr"},
-		{[]string{"-name=A", "-gossipAddr=127.0.0.1:45871", "-UIPort=" + busyPort}, "-UIPort"},
+		{[]string{"-name=A", "-gossipAddr=127.0.0.1:" + strconv.Itoa(testkit.FreePort(t, "udp")), "-UIPort=" + busyPort}, "-UIPort"},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
@@ -92,7 +95,13 @@ func TestRingScripts(t *testing.T) {
 				}
 			}
 			before := builtInTree()
-			out, err := exec.Command("bash", script).CombinedOutput()
+			// The ring's ports, on which nothing else listens: not the
+			// graders', which a node started by hand may hold.
+			cmd := exec.Command("bash", script)
+			cmd.Env = append(os.Environ(),
+				"RING_GOSSIP_BASE="+strconv.Itoa(testkit.FreeBlock(t, "udp", 10)),
+				"RING_UI_BASE="+strconv.Itoa(testkit.FreeBlock(t, "udp", 10)))
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", script, err, out)
 			}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,37 +18,6 @@ import (
 
 	"github.com/peerster/Peerster/internal/testkit"
 )
-
-// freeBlock returns the first of n consecutive loopback ports that were all
-// free a moment ago, for network "udp" or "tcp".
-func freeBlock(t *testing.T, network string, n int) int {
-	t.Helper()
-	for range 100 {
-		base := 20000 + rand.IntN(40000)
-		var held []io.Closer
-		for p := base; p < base+n; p++ {
-			var c io.Closer
-			var err error
-			if network == "udp" {
-				c, err = net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(p))
-			} else {
-				c, err = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
-			}
-			if err != nil {
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if len(held) == n {
-			return base
-		}
-	}
-	t.Fatalf("no %d free %s ports in a row", n, network)
-	return 0
-}
 
 func httpGet(url string) (int, string, error) {
 	res, err := http.Get(url)
@@ -106,7 +73,7 @@ func startRunLocal(t *testing.T, set localSetup) *localRun {
 		t.Fatalf("run_local.sh: %v, or no bash shebang", err)
 	}
 	r := &localRun{out: set.out, exited: make(chan struct{})}
-	r.gossip, r.ui, r.gui = freeBlock(t, "udp", 3), freeBlock(t, "udp", 3), freeBlock(t, "tcp", 3)
+	r.gossip, r.ui, r.gui = testkit.FreeBlock(t, "udp", 3), testkit.FreeBlock(t, "udp", 3), testkit.FreeBlock(t, "tcp", 3)
 	r.nodesDir = t.TempDir()
 	r.logs = set.logs
 	if r.logs == "" {

@@ -175,16 +175,7 @@ func (n *Node) waitReady() {
 	want := []int{gossipPort, n.UIPort}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		// /proc/<pid>/net shows the sockets of the process's own network
-		// namespace, so this works inside a test namespace too.
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/udp", n.Pid()))
-		bound := 0
-		for _, port := range want {
-			if bytes.Contains(b, []byte(fmt.Sprintf(":%04X ", port))) {
-				bound++
-			}
-		}
-		if bound == len(want) {
+		if boundUDP(n.Pid(), want) {
 			return
 		}
 		select {
@@ -196,6 +187,40 @@ func (n *Node) waitReady() {
 			n.t.Fatalf("%s has not bound ports %v after 10 s", n.Name, want)
 		}
 	}
+}
+
+// boundUDP reports whether process pid has bound each of ports. Its
+// /proc/<pid>/net/udp lists every UDP socket of the process's network
+// namespace (so this works inside a test namespace too), another
+// process's among them, and a port shows there as a remote one too: only
+// a local address on a socket of pid's own counts.
+func boundUDP(pid int, ports []int) bool {
+	own := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			own[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	table, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/udp", pid))
+	bound := map[string]bool{}
+	for _, line := range strings.Split(string(table), "\n") {
+		// sl local_address rem_address st tx_queue:rx_queue tr:tm->when
+		// retrnsmt uid timeout inode ...
+		f := strings.Fields(line)
+		if len(f) > 9 && own[f[9]] {
+			if _, port, ok := strings.Cut(f[1], ":"); ok {
+				bound[port] = true
+			}
+		}
+	}
+	for _, p := range ports {
+		if !bound[fmt.Sprintf("%04X", p)] {
+			return false
+		}
+	}
+	return true
 }
 
 // report logs what the node said on stderr, for a failed test.

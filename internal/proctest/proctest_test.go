@@ -2,7 +2,9 @@ package proctest
 
 import (
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -59,5 +61,35 @@ func TestNodeRunsAndEnds(t *testing.T) {
 	}
 	if !strings.Contains(n.Out.Head(), "CLIENT MESSAGE hello\n") {
 		t.Errorf("stdout %q", n.Out.Head())
+	}
+}
+
+// A port counts as bound by a process only on a socket of its own, by its
+// local address: not one it sends to, nor another process's.
+func TestBoundUDPCountsOwnLocalPorts(t *testing.T) {
+	if _, err := os.Stat("/proc/self/net/udp"); err != nil {
+		t.Skip(err)
+	}
+	own, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	port := own.LocalAddr().(*net.UDPAddr).Port
+	target := testkit.FreePort(t, "udp")
+	conn, err := net.Dial("udp4", "127.0.0.1:"+strconv.Itoa(target))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	self := os.Getpid()
+	if !boundUDP(self, []int{port}) {
+		t.Errorf("port %d, bound here, not seen", port)
+	}
+	if boundUDP(self, []int{port, target}) {
+		t.Errorf("port %d, only sent to, seen as bound", target)
+	}
+	if boundUDP(1, []int{port}) {
+		t.Errorf("port %d, bound by this process, seen as pid 1's", port)
 	}
 }

@@ -6,8 +6,6 @@ package testkit
 
 import (
 	"bytes"
-	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -30,42 +28,6 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// FreePort returns a port on 127.0.0.1 that was free a moment ago, for
-// "udp" (gossip and UI sockets) or "tcp" (the web server).
-func FreePort(tb testing.TB, network string) int {
-	tb.Helper()
-	c, port := listen(tb, network)
-	c.Close()
-	return port
-}
-
-// HeldPort returns a port on 127.0.0.1 that this process holds, bound (and
-// for "tcp" listening), until tb ends: a port another program finds taken.
-func HeldPort(tb testing.TB, network string) int {
-	tb.Helper()
-	c, port := listen(tb, network)
-	tb.Cleanup(func() { c.Close() })
-	return port
-}
-
-// listen binds a socket of network ("udp" or "tcp") to a free port on
-// 127.0.0.1.
-func listen(tb testing.TB, network string) (io.Closer, int) {
-	tb.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return c, c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return l, l.Addr().(*net.TCPAddr).Port
 }
 
 // Eventually polls cond until it holds, and returns how long that took; it
