@@ -89,7 +89,7 @@ func TestRingScripts(t *testing.T) {
 			// Reading what bash reads makes go test's cache hold the
 			// result only as long as the scripts and their data are
 			// unchanged.
-			for _, f := range []string{script, "ring_common.sh", "testdata/ring_checks/test_2.txt", "testdata/private_ring/messages.txt"} {
+			for _, f := range []string{script, "ring_common.sh", "jobs_common.sh", "testdata/ring_checks/test_2.txt", "testdata/private_ring/messages.txt"} {
 				if _, err := os.ReadFile(f); err != nil {
 					t.Fatal(err)
 				}

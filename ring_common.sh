@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# ring_common.sh: what test_1_ring.sh and test_2_ring.sh share. Not a script
-# by itself: an including script sources it, from the repository's top
+# ring_common.sh: what the ring scripts (test_1_ring.sh, test_2_ring.sh,
+# test_private_ring.sh and test_files_ring.sh) share. Not a script by
+# itself: an including script sources it, from the repository's top
 # directory (its current directory), with
 #
 #	cd "$(dirname "$0")" || exit 2
@@ -17,10 +18,10 @@
 #	          its own _SharedFiles/ and _Downloads/. Else all run in
 #	          $workdir.
 #
-# Sourcing it sets the ring's constants (IP, GOSSIP_BASE, UI_BASE, NAMES, N,
-# STOP_TIMEOUT, addr_any), makes the nodes' output directory $workdir, and
-# installs the traps that end, by PID, every node still running when the
-# script exits. It provides:
+# Sourcing it sources jobs_common.sh (running), sets the ring's constants
+# (IP, GOSSIP_BASE, UI_BASE, NAMES, N, STOP_TIMEOUT, addr_any), makes the
+# nodes' output directory $workdir, and installs the traps that end, by
+# PID, every node still running when the script exits. It provides:
 #	build_binaries      build the gossiper and the client into $workdir;
 #	start_ring [FLAG]...  start the ten nodes A..J in a ring, in the
 #	                    background, with FLAGs (e.g. -simple) after the usual
@@ -132,17 +133,10 @@ udp_noports() {
 	awk '$1 == "Udp:" && $3 ~ /^[0-9]+$/ { print $3; exit }' /proc/net/snmp 2>/dev/null
 }
 
-# running tells whether PID is one of this script's background jobs that
-# has not exited yet. Only such a PID is ever signalled: once a node has
-# exited its PID may be reused by an unrelated process.
-running() {
-	local pid
-	[[ -n $1 ]] || return 1
-	for pid in $(jobs -rp); do
-		[[ $pid == "$1" ]] && return 0
-	done
-	return 1
-}
+# running PID (jobs_common.sh): only a node of this script that still runs
+# is ever signalled.
+# shellcheck source=jobs_common.sh
+. ./jobs_common.sh || exit 2
 
 # reap collects the exit status of node I, which has exited, into $status
 # and forgets its PID.

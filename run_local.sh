@@ -97,6 +97,9 @@ fi
 [[ -n ${NODES_DIR-} && $NODES_DIR != /* ]] && NODES_DIR=$PWD/$NODES_DIR
 [[ -n ${LOG_DIR-} && $LOG_DIR != /* ]] && LOG_DIR=$PWD/$LOG_DIR
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
+# running: only a node or view of this script that still runs is signalled.
+# shellcheck source=jobs_common.sh
+. ./jobs_common.sh || exit 1
 # Each node's working folder, with its _SharedFiles/ and _Downloads/.
 NODES_DIR=${NODES_DIR:-$PWD/nodes}
 logs=${LOG_DIR:-$NODES_DIR/logs}
@@ -112,18 +115,6 @@ signalled=0
 # messages of the end must reach the user even when tee stopped first.
 say() {
 	echo "run_local: $*" >&2
-}
-
-# running tells whether PID is one of this script's children that has not
-# exited: only such a PID is signalled (a PID that has exited may be reused
-# by another process).
-running() {
-	local pid
-	[[ -n $1 ]] || return 1
-	for pid in $(jobs -rp); do
-		[[ $pid == "$1" ]] && return 0
-	done
-	return 1
 }
 
 # end_all sends SIGTERM to those of the given PIDs still running, waits up to

@@ -72,6 +72,9 @@ func startRunLocal(t *testing.T, set localSetup) *localRun {
 	if b, err := os.ReadFile("run_local.sh"); err != nil || !strings.HasPrefix(string(b), "#!/usr/bin/env bash\n") {
 		t.Fatalf("run_local.sh: %v, or no bash shebang", err)
 	}
+	if _, err := os.ReadFile("jobs_common.sh"); err != nil {
+		t.Fatal(err)
+	}
 	r := &localRun{out: set.out, exited: make(chan struct{})}
 	r.gossip, r.ui, r.gui = testkit.FreeBlock(t, "udp", 3), testkit.FreeBlock(t, "udp", 3), testkit.FreeBlock(t, "tcp", 3)
 	r.nodesDir = t.TempDir()

@@ -30,8 +30,9 @@
 #
 # Every process it starts is ended by its PID. Set KEEP_OUTPUT=1 to keep the
 # nodes' output directory even when everything passed (it is always kept,
-# and its path printed, on failure). The machinery it shares with
-# test_2_ring.sh is in ring_common.sh.
+# and its path printed, on failure). RING_GOSSIP_BASE and RING_UI_BASE move
+# the ports. The machinery it shares with the other ring scripts is in
+# ring_common.sh.
 
 set -u
 

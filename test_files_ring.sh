@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_files_ring.sh: end-to-end test of file sharing: indexing, chunks,
-# metafiles and routed downloads (docs:
-# /work/shared/spec/file-sharing.md).
+# metafiles and routed downloads, as docs/protocol.md describes them
+# ("Files").
 #
 # Builds the gossiper and the client, writes two files of random bytes into
 # node A's _SharedFiles/ (big.bin, 1.5 MiB and 1,000 bytes: 193 chunks, the
@@ -13,7 +13,7 @@
 # never in the repository). Then, like a grader:
 #   (a) at once, without waiting for any node to listen, A shares both files
 #       with the client (`client -file=NAME`), which must print
-#       `<metahash>  NAME`, the metahash being the one the spec's chunks give
+#       `<metahash>  NAME`, the metahash being the one the protocol's chunks give
 #       (computed here with sha256sum);
 #   (b) 3 s after the first launch (a grader's sleep, for the routes), D
 #       downloads big.bin from A as big_copy.bin (3 hops one way round, 7
@@ -52,7 +52,7 @@ readonly CHECK_AT=3   # seconds after each round of downloads
 readonly ROUTES_AT=3  # seconds after the first launch: the first downloads
 readonly RTIMER=1     # -rtimer of every node
 readonly NODE_DIRS=1  # each node in a folder of its own
-readonly CHUNK=8192   # the spec's chunk size
+readonly CHUNK=8192   # the protocol's chunk size
 readonly MAX_LINES=3000 # more stdout lines than this by the end is a storm
 
 # The files A shares: name and size in bytes.
@@ -70,7 +70,7 @@ cd "$(dirname "$0")" || exit 2
 # shellcheck source=ring_common.sh
 . ./ring_common.sh || exit 2
 
-# metahash FILE prints the spec's metahash of FILE: the SHA-256 of its
+# metahash FILE prints the protocol's metahash of FILE: the SHA-256 of its
 # chunks' SHA-256s, concatenated in order, in lower-case hex. Only
 # coreutils and bash: split cuts the chunks, sha256sum hashes them, and
 # printf turns their hex back into bytes.
@@ -120,7 +120,7 @@ snapshot() {
 }
 
 # check_download SNAP NODE NEW FROM CHUNKS ORIGINAL: in the stdout copy
-# SNAP, node NODE printed the spec's lines for its download of NEW from
+# SNAP, node NODE printed the protocol's lines for its download of NEW from
 # FROM, a file of CHUNKS chunks: the metafile line once, first; one chunk
 # line for each of 1..CHUNKS, each once, none other; RECONSTRUCTED once,
 # after the last of them. And its _Downloads/NEW holds ORIGINAL's bytes.
@@ -222,7 +222,7 @@ for k in "${!FILES[@]}"; do
 		if [[ $client_out == "$want" ]]; then
 			pass
 		else
-			fail "sharing ${FILES[$k]}: the client printed \"$client_out\", want \"$want\" (the spec's metahash)"
+			fail "sharing ${FILES[$k]}: the client printed \"$client_out\", want \"$want\" (the protocol's metahash)"
 		fi
 	fi
 done

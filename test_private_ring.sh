@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_private_ring.sh: end-to-end test of next-hop routing and private
-# messages (docs: /work/shared/spec/private-messages-and-routing.md).
+# messages, as docs/protocol.md describes them ("Private messages and
+# routes").
 #
 # Builds the gossiper and the client, starts ten gossipers A..J on 127.0.0.1
 # in a ring (gossip ports 5000-5009, UI ports 12345-12354, each knowing only
@@ -38,8 +39,9 @@
 #
 # Every process it starts is ended by its PID. Set KEEP_OUTPUT=1 to keep the
 # nodes' output directory even when everything passed (it is always kept,
-# and its path printed, on failure). The machinery it shares with
-# test_1_ring.sh and test_2_ring.sh is in ring_common.sh.
+# and its path printed, on failure). RING_GOSSIP_BASE and RING_UI_BASE move
+# the ports. The machinery it shares with the other ring scripts is in
+# ring_common.sh.
 
 set -u
 
