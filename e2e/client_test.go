@@ -215,7 +215,7 @@ func TestClientToAnotherImplementation(t *testing.T) {
 }
 
 // A post that must wait for the node's earlier messages (a proven peer says
-// the network holds messages of B up to ID 4, which B lacks) is sent
+// the network holds messages of B up to ID 99, which B lacks) is sent
 // unnumbered: the client says it is queued, and it goes out with the next
 // ID when the wait ends.
 func TestClientQueuedPost(t *testing.T) {
@@ -232,16 +232,17 @@ func TestClientQueuedPost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim, err := (&messages.GossipPacket{Status: &messages.StatusPacket{Want: []messages.PeerStatus{{Identifier: "B", NextID: 5}}}}).Encode()
+	claim, err := (&messages.GossipPacket{Status: &messages.StatusPacket{Want: []messages.PeerStatus{{Identifier: "B", NextID: 100}}}}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const claimed = "holds messages of this node's origin B up to ID 4"
+	const claimed = "holds messages of this node's origin B up to ID 99"
 	queued := "sent: queued as origin B: it will carry the next ID once the node has its earlier messages back from its peers\n"
 	// With no post waiting, a claim ends 1 s after it was made: on a busy
 	// machine the post may come after that and be numbered at once. Each
 	// such post takes an ID below the claim's, and the next claim is a new
-	// one, which B reports anew.
+	// one, which B reports anew; the claim reaches far enough for a busy
+	// machine to miss it many times in a row.
 	id := 1
 	for ; ; id++ {
 		if _, err := peer.WriteTo(claim, bAddr); err != nil {
@@ -254,7 +255,7 @@ func TestClientQueuedPost(t *testing.T) {
 		if code == 0 && out == queued && errOut == "" {
 			break
 		}
-		if code != 0 || out != "sent: origin B ID "+strconv.Itoa(id)+"\n" || id == 3 {
+		if code != 0 || out != "sent: origin B ID "+strconv.Itoa(id)+"\n" || id == 20 {
 			t.Fatalf("post %d during a claim: exit %d, stdout %q, stderr %q; want 0 and %q", id, code, out, errOut, queued)
 		}
 		t.Logf("post %d came after the claim ended: %q", id, out)

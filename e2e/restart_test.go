@@ -56,7 +56,9 @@ func TestRestartKeepsHistory(t *testing.T) {
 		post(a, k)
 		post(c, k)
 	}
-	// Long enough for A and C to monger to the dead B and time out.
+	// B stays down for 1.5 s while they talk: longer than the monger
+	// timeout (1 s), so that what A and C sent it times out. This paces
+	// the scenario; the test waits for nothing here.
 	time.Sleep(1500 * time.Millisecond)
 
 	b2 := b.Again()

@@ -222,10 +222,15 @@ func TestPrivateMessageLoopEndsWithinTenHops(t *testing.T) {
 	if err := s.Send(gossipAddr(t, a), attack.LoopingPrivate("S", "X")); err != nil {
 		t.Fatal(err)
 	}
-	// Give the loop time to show itself: on the main before the issue
-	// each node forwarded some 20,000 datagrams a second.
-	time.Sleep(2 * time.Second)
+	// The message goes round until its hop limit is spent: 9 forwards.
 	const forwarded = `peerster_private_messages_total{event="forwarded"}`
+	testkit.Eventually(t, 10*time.Second, "A and B forward the stranger's private message 9 times between them", func() bool {
+		return metricSamples(t, a)[forwarded]+metricSamples(t, b)[forwarded] >= 9
+	})
+	// Then nothing more, however long one looks: before the issue each
+	// node forwarded some 20,000 datagrams a second, so half a second
+	// shows a loop that goes on.
+	time.Sleep(500 * time.Millisecond)
 	fa, fb := metricSamples(t, a)[forwarded], metricSamples(t, b)[forwarded]
 	t.Logf("forwarded: A %v, B %v", fa, fb)
 	if fa+fb > 10 {

@@ -140,6 +140,8 @@ func TestInQueueClose(t *testing.T) {
 		_, _, _, ok := q2.take()
 		done <- ok
 	}()
+	// Most often take is waiting by now, the case this is about; if not,
+	// it finds the queue closed, and the result is the same.
 	time.Sleep(10 * time.Millisecond)
 	q2.close()
 	if ok := <-done; ok {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerster/Peerster/internal/testkit"
 	"github.com/peerster/Peerster/messages"
 )
 
@@ -263,8 +264,10 @@ func TestMemoryFloodResumesAfterLoss(t *testing.T) {
 		t.Errorf("sent %d, want 200", res.Sent)
 	}
 	// Each loss costs a resend of at most Ahead rumors.
-	time.Sleep(100 * time.Millisecond)
-	if next := node.nextOf("Z"); next < 200-2*8 || next > 201 {
+	testkit.Eventually(t, 5*time.Second, "the node takes Z's rumors up to all but the last two losses' worth", func() bool {
+		return node.nextOf("Z") >= 200-2*8
+	})
+	if next := node.nextOf("Z"); next > 201 {
 		t.Errorf("the node took up to %d", next-1)
 	}
 	if got := s.Sent(); got.Datagrams != 200 || got.Bytes < 200*1000 {
@@ -298,11 +301,15 @@ func TestOwnClaimsForgesTheNextID(t *testing.T) {
 	if len(res.Forged) > 0 && res.Forged[0] != 4 {
 		t.Errorf("first forged ID %d, want 4", res.Forged[0])
 	}
-	time.Sleep(50 * time.Millisecond)
+	testkit.Eventually(t, 5*time.Second, fmt.Sprintf("the node sees the %d claims and takes the forged A/4", res.Claims), func() bool {
+		node.mu.Lock()
+		defer node.mu.Unlock()
+		return node.claims >= res.Claims && node.texts[4] == "forged"
+	})
 	node.mu.Lock()
 	defer node.mu.Unlock()
-	if node.claims != res.Claims || node.texts[4] != "forged" {
-		t.Errorf("node saw %d claims, text 4 %q", node.claims, node.texts[4])
+	if node.claims != res.Claims {
+		t.Errorf("node saw %d claims, %d were sent", node.claims, res.Claims)
 	}
 }
 
@@ -311,15 +318,12 @@ func TestHijackRouteForgesTheNextRumor(t *testing.T) {
 	for id := uint32(1); id <= 5; id++ {
 		_ = s.Send(node.s.Addr(), Rumor("B", id, "b"))
 	}
-	time.Sleep(50 * time.Millisecond)
+	testkit.Eventually(t, 5*time.Second, "the node takes B/1 to B/5", func() bool { return node.nextOf("B") == 6 })
 	id, err := HijackRoute(s, node.s.Addr(), "B", time.Second)
 	if err != nil || id != 6 {
 		t.Fatalf("forged %d, %v; want 6", id, err)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if node.nextOf("B") != 7 {
-		t.Errorf("node at %d", node.nextOf("B"))
-	}
+	testkit.Eventually(t, 5*time.Second, "the node takes the forged B/6", func() bool { return node.nextOf("B") == 7 })
 }
 
 func TestFillOriginsAndWindow(t *testing.T) {
@@ -339,7 +343,11 @@ func TestFillOriginsAndWindow(t *testing.T) {
 	if n, err := FillWindow(w, node.s.Addr(), "W", 100, 60, "w", 5000); err != nil || n != 100 {
 		t.Fatalf("window: %d, %v", n, err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The node answers each rumor: once it has answered all, what it did
+	// with them shows.
+	testkit.Eventually(t, 5*time.Second, "the node answers the 100 rumors of the window", func() bool {
+		return w.Received().Datagrams >= 100
+	})
 	if w.Sent().Datagrams != 100 {
 		t.Errorf("sent %d", w.Sent().Datagrams)
 	}
