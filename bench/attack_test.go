@@ -86,6 +86,7 @@ func TestAttackCommandRuns(t *testing.T) {
 	if _, err := os.Stat("/proc/net/udp"); err != nil {
 		t.Skip(err)
 	}
+	leavesNoNodeFolders(t)
 	var out, errOut bytes.Buffer
 	if code := dispatch([]string{"attack", "-only", "stdout-forge,window-fill", "-after", "500ms", "-window-ids", "300"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())

@@ -102,6 +102,7 @@ func TestStartupRuns(t *testing.T) {
 	if _, err := os.Stat("/proc/net/udp"); err != nil {
 		t.Skip(err)
 	}
+	leavesNoNodeFolders(t)
 	var out, errOut bytes.Buffer
 	if code := dispatch([]string{"startup", "-n", "1", "-warmup", "0", "-v"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
@@ -112,6 +113,26 @@ func TestStartupRuns(t *testing.T) {
 		}
 	}
 	t.Log(out.String())
+}
+
+// leavesNoNodeFolders fails t if, by its end, the folder the tests run in
+// (bench/) has a node's _SharedFiles/ or _Downloads/ it did not have
+// before: the nodes a command starts must run in its temporary folder.
+func leavesNoNodeFolders(t *testing.T) {
+	t.Helper()
+	names := []string{"_SharedFiles", "_Downloads"}
+	had := map[string]bool{}
+	for _, name := range names {
+		_, err := os.Stat(name)
+		had[name] = err == nil
+	}
+	t.Cleanup(func() {
+		for _, name := range names {
+			if _, err := os.Stat(name); err == nil && !had[name] {
+				t.Errorf("a node ran in the package's folder and left %s/ there", name)
+			}
+		}
+	})
 }
 
 func TestDeliveries(t *testing.T) {
@@ -335,6 +356,7 @@ func TestRingCommandsRun(t *testing.T) {
 	if _, err := os.Stat("/proc/net/udp"); err != nil {
 		t.Skip(err)
 	}
+	leavesNoNodeFolders(t)
 	for _, c := range []struct {
 		args []string
 		want []string

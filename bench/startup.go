@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -228,6 +229,9 @@ func (p *startupProgram) measure(table *udpTable, stderr *os.File, timeout, inte
 	}
 	cmd := exec.Command(p.path, p.args(ports[0], ports[1], page)...)
 	cmd.Stderr = stderr // a file, so no goroutine of ours copies it
+	// The gossiper makes _SharedFiles/ and _Downloads/ where it runs: in
+	// the run's temporary folder, beside its stderr, not in the user's.
+	cmd.Dir = filepath.Dir(stderr.Name())
 
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
