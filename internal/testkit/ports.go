@@ -18,10 +18,11 @@ import (
 // socket bound to port 0 (a client's, another test's) a port at random in
 // its ephemeral range, and other test processes, which run beside this one
 // in go test ./..., pick ports too. So the ports handed out here lie below
-// the ephemeral range, where the kernel gives none; each is reserved, for
-// the test that got it, against other test processes that pick them here
-// (reserve, a lock on the port's byte of a shared file); and none is handed out twice in a
-// process. They also stay clear of the ports the README and the graders'
+// the ephemeral range, where the kernel gives none; and each is reserved
+// until the test that got it ends (after its nodes are stopped): against
+// this process's other tests (given) and against the other test processes
+// that pick them here (reserve, a lock on the port's byte of a shared
+// file). They also stay clear of the ports the README and the graders'
 // scripts use (5000-5010, 8080-8090, 10000-10010, 12345-12354), which a
 // node started by hand may hold.
 const (
@@ -31,7 +32,7 @@ const (
 
 var (
 	portsMu sync.Mutex
-	given   = map[int]bool{}
+	given   = map[int]bool{} // reserved by this process's tests
 )
 
 // FreePort returns a port on 127.0.0.1, free for network ("udp" or "udp4"
@@ -61,8 +62,8 @@ func FreeBlock(tb testing.TB, network string, n int) int {
 	return 0
 }
 
-// tryBlock reserves base..base+n-1 if none was given before and each is
-// free now, and returns what releases the reservations.
+// tryBlock reserves base..base+n-1 if none is reserved and each is free
+// now, and returns what releases the reservations.
 func tryBlock(udp bool, base, n int) (bool, func()) {
 	var locks []io.Closer
 	release := func() {
@@ -85,7 +86,14 @@ func tryBlock(udp bool, base, n int) (bool, func()) {
 	for p := base; p < base+n; p++ {
 		given[p] = true
 	}
-	return true, release
+	return true, func() {
+		portsMu.Lock()
+		defer portsMu.Unlock()
+		for p := base; p < base+n; p++ {
+			delete(given, p)
+		}
+		release()
+	}
 }
 
 func free(udp bool, port int) bool {

@@ -21,6 +21,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The ports a test got are free again for later tests once it ends: a
+// long run of many tests does not run out of them.
+func TestFreePortsComeBackWhenTheTestEnds(t *testing.T) {
+	lo, hi := pickRange()
+	for range 3 * (hi - lo) / 50 {
+		t.Run("", func(t *testing.T) { FreeBlock(t, "udp", 50) })
+	}
+	if len(given) != 0 {
+		t.Errorf("%d ports still reserved after their tests ended", len(given))
+	}
+}
+
 func TestFreePortsAreDistinctAndBelowTheEphemeralRange(t *testing.T) {
 	lo, hi := pickRange()
 	seen := map[int]bool{}
