@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,35 +24,12 @@ const (
 	filesLossDeadline = 60 * time.Second
 )
 
-// pageMetrics reads the samples without labels of the node's /metrics
-// through client.
-func pageMetrics(t *testing.T, client *http.Client, n *proctest.Node) map[string]float64 {
-	t.Helper()
-	resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(n.GUIPort) + "/metrics")
-	if err != nil {
-		t.Fatalf("%s: GET /metrics: %v", n.Name, err)
-	}
-	defer resp.Body.Close()
-	vals := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 2 || strings.HasPrefix(f[0], "#") {
-			continue
-		}
-		if v, err := strconv.ParseFloat(f[1], 64); err == nil {
-			vals[f[0]] = v
-		}
-	}
-	return vals
-}
-
 // sentDatagrams sums, over the nodes, the datagrams they sent to peers and
 // those of them that were anti-entropy statuses.
 func sentDatagrams(t *testing.T, client *http.Client, nodes []*proctest.Node) (sent, antiEntropy float64) {
 	t.Helper()
 	for _, n := range nodes {
-		m := pageMetrics(t, client, n)
+		m := metricSamplesThrough(t, client, n)
 		sent += m["peerster_packets_sent_total"]
 		antiEntropy += m["peerster_antientropy_statuses_total"]
 	}

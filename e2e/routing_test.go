@@ -63,7 +63,14 @@ func sendPrivate(t *testing.T, from *proctest.Node, dest, text string) {
 // name with its labels.
 func metricSamples(t *testing.T, n *proctest.Node) map[string]float64 {
 	t.Helper()
-	res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(n.GUIPort) + "/metrics")
+	return metricSamplesThrough(t, http.DefaultClient, n)
+}
+
+// metricSamplesThrough is metricSamples through client (one that reaches
+// a node inside a network namespace).
+func metricSamplesThrough(t *testing.T, client *http.Client, n *proctest.Node) map[string]float64 {
+	t.Helper()
+	res, err := client.Get("http://127.0.0.1:" + strconv.Itoa(n.GUIPort) + "/metrics")
 	if err != nil {
 		t.Fatalf("%s: GET /metrics: %v", n.Name, err)
 	}
