@@ -199,9 +199,13 @@ func (c *Core) offer(peer string, theirs map[string]uint32, named []string, now 
 	result := nothing
 	// Before any rumor goes: offering one ends the loop below, and every
 	// origin the status lists, or leaves out, must be heard.
-	if ps := c.peerStates.get(peer); ps != nil && len(ps.sent) > 0 {
-		for _, o := range c.origins {
-			ps.heard(o.name, max(theirs[o.name], 1))
+	// Only the origins with a mark can have a rumor on its way: a walk over
+	// them, not over every origin held, on each status.
+	if ps := c.peerStates.get(peer); ps != nil {
+		for origin := range ps.sent {
+			if c.byName[origin] != nil {
+				ps.heard(origin, max(theirs[origin], 1))
+			}
 		}
 	}
 	origins := c.origins
